@@ -1,0 +1,20 @@
+export {
+  type AlternateOptions,
+  type AsyncWork,
+  alternate,
+  type BenchContext,
+  type BenchResult,
+  type BenchSuite,
+  defineSuite,
+  formatTable,
+  isLowerBetter,
+  measureOpsPerSecond,
+  measureOpsPerSecondAsync,
+  median,
+  type PeerFigure,
+  quantile,
+  result,
+  seededRandom,
+  type Work,
+} from "./harness.js";
+export { SUITES, type SuiteLocation } from "./suites.js";
