@@ -67,7 +67,12 @@ export function renderRingSvg(ring: HashRing, options: RingSvgOptions = {}): str
     const id = layout.nodes[owners[i]!]!.id;
     const span = end - start;
     share.set(id, (share.get(id) ?? 0) + span / HASH_SPACE);
-    if (span > 0) {
+    if (span === HASH_SPACE) {
+      // A single point owns the whole circle; an SVG arc cannot end where it starts.
+      arcs.push(
+        `<circle cx="${centerX}" cy="${centerY}" r="${radius}" stroke="${colorOf.get(id)}"/>`,
+      );
+    } else if (span > 0) {
       const largeArc = span > HASH_SPACE / 2 ? 1 : 0;
       const from = at(start < 0 ? start + HASH_SPACE : start, radius);
       arcs.push(
