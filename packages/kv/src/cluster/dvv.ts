@@ -43,7 +43,7 @@ export interface Sibling {
   readonly value: Uint8Array | null;
 }
 
-export const EMPTY_VV: VersionVector = Object.freeze({});
+export const EMPTY_VV: VersionVector = Object.freeze(Object.create(null) as VersionVector);
 
 export function dotKey(dot: Dot): string {
   return `${dot.actor}\u0000${dot.counter}`;
@@ -53,8 +53,18 @@ export function covers(vv: VersionVector, dot: Dot): boolean {
   return (vv[dot.actor] ?? 0) >= dot.counter;
 }
 
+/**
+ * A fresh vector without a prototype: actor ids come from clients (contexts), and
+ * an actor named "__proto__" must stay an ordinary entry.
+ */
+export function newVector(from?: VersionVector): Record<ActorId, number> {
+  const out = Object.create(null) as Record<ActorId, number>;
+  if (from !== undefined) for (const [actor, counter] of Object.entries(from)) out[actor] = counter;
+  return out;
+}
+
 export function joinVectors(a: VersionVector, b: VersionVector): VersionVector {
-  const out: Record<ActorId, number> = { ...a };
+  const out = newVector(a);
   for (const [actor, counter] of Object.entries(b)) {
     if ((out[actor] ?? 0) < counter) out[actor] = counter;
   }
@@ -71,7 +81,7 @@ export function vectorLessOrEqual(a: VersionVector, b: VersionVector): boolean {
 
 /** The causal context of a sibling set: everything its writers saw, plus them. */
 export function contextOf(siblings: readonly Sibling[]): VersionVector {
-  const out: Record<ActorId, number> = {};
+  const out = newVector();
   for (const sibling of siblings) {
     for (const [actor, counter] of Object.entries(sibling.vv)) {
       if ((out[actor] ?? 0) < counter) out[actor] = counter;
@@ -149,7 +159,9 @@ export function pruneVector(
     if (x[1] !== y[1]) return x[1] - y[1];
     return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0;
   });
-  return Object.fromEntries(entries.slice(entries.length - threshold));
+  const out = newVector();
+  for (const [actor, counter] of entries.slice(entries.length - threshold)) out[actor] = counter;
+  return out;
 }
 
 export interface SiblingLimits {
@@ -234,7 +246,7 @@ export function decodeContext(text: string): VersionVector {
   cursor.at = 1;
   const count = readVarint(bytes, cursor, bad);
   if (count > bytes.length) throw bad("entry count larger than the context");
-  const out: Record<ActorId, number> = {};
+  const out = newVector();
   const decoder = new TextDecoder("utf-8", { fatal: true });
   for (let i = 0; i < count; i += 1) {
     const length = readVarint(bytes, cursor, bad);

@@ -16,6 +16,7 @@ import {
   lastWriteWins,
   mergeSiblings,
   newestSibling,
+  newVector,
   type Sibling,
   type VersionVector,
 } from "./dvv.js";
@@ -165,17 +166,23 @@ export function encodeObject(object: KeyObject): string {
   return JSON.stringify(encoded);
 }
 
+function vectorOf(entries: [string, number][]): Record<string, number> {
+  const out = newVector();
+  for (const [actor, counter] of entries) out[actor] = counter;
+  return out;
+}
+
 export function decodeObject(text: string): KeyObject {
   const e = JSON.parse(text) as EncodedObject;
   return {
     siblings: e.s.map((s) => ({
       dot: { actor: s.a, counter: s.c },
-      vv: Object.fromEntries(s.vv),
+      vv: vectorOf(s.vv),
       hlc: { wallMs: s.w, logical: s.l },
       value: s.v === null ? null : new Uint8Array(Buffer.from(s.v, "base64")),
     })),
-    counter: { increments: Object.fromEntries(e.ci), decrements: Object.fromEntries(e.cd) },
-    counterFloor: { increments: Object.fromEntries(e.fi), decrements: Object.fromEntries(e.fd) },
+    counter: { increments: vectorOf(e.ci), decrements: vectorOf(e.cd) },
+    counterFloor: { increments: vectorOf(e.fi), decrements: vectorOf(e.fd) },
     counterHlc: { wallMs: e.cw, logical: e.cl },
   };
 }

@@ -5,7 +5,17 @@
  * the sum of increments minus the sum of decrements. An INCR on each side of a
  * partition is counted once each after the merge.
  */
-import type { ActorId } from "./dvv.js";
+import { type ActorId, newVector } from "./dvv.js";
+
+function withEntry(
+  record: Readonly<Record<ActorId, number>>,
+  actor: ActorId,
+  value: number,
+): Record<ActorId, number> {
+  const out = newVector(record);
+  out[actor] = value;
+  return out;
+}
 
 export interface PnCounter {
   readonly increments: Readonly<Record<ActorId, number>>;
@@ -21,13 +31,13 @@ export const EMPTY_COUNTER: PnCounter = Object.freeze({
 export function incrementCounter(counter: PnCounter, actor: ActorId, delta: number): PnCounter {
   if (delta >= 0) {
     return {
-      increments: { ...counter.increments, [actor]: (counter.increments[actor] ?? 0) + delta },
+      increments: withEntry(counter.increments, actor, (counter.increments[actor] ?? 0) + delta),
       decrements: counter.decrements,
     };
   }
   return {
     increments: counter.increments,
-    decrements: { ...counter.decrements, [actor]: (counter.decrements[actor] ?? 0) - delta },
+    decrements: withEntry(counter.decrements, actor, (counter.decrements[actor] ?? 0) - delta),
   };
 }
 
@@ -58,7 +68,7 @@ function maxMerge(
   a: Readonly<Record<ActorId, number>>,
   b: Readonly<Record<ActorId, number>>,
 ): Record<ActorId, number> {
-  const out: Record<ActorId, number> = { ...a };
+  const out = newVector(a);
   for (const [actor, v] of Object.entries(b)) {
     if ((out[actor] ?? 0) < v) out[actor] = v;
   }
