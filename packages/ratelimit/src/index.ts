@@ -1,1 +1,32 @@
-export {};
+/**
+ * @scaleout/ratelimit: rate limiting algorithms as pure functions, memory and
+ * Redis stores that apply them atomically, envoy-format rules, HTTP
+ * middleware, and the stand-alone rate limit service.
+ */
+export * from "./algorithms/index.js";
+export { type Decision, RETRY_NEVER } from "./decision.js";
+export { isRateLimitError, RATE_LIMIT_ERROR_CODES, RateLimitError, type RateLimitErrorCode } from "./errors.js";
+export { RateLimiter, type RateLimiterOptions } from "./limiter.js";
+export { NEAR_LIMIT_RATIO, RateLimitMetrics } from "./metrics.js";
+export {
+  ALGORITHMS,
+  type AlgorithmName,
+  type CompiledPolicy,
+  compilePolicy,
+  type LeakMode,
+  PERIOD_MS_MAX,
+  type Policy,
+  validateCost,
+} from "./policy.js";
+export {
+  type FailureMode,
+  type FailureOutcome,
+  type GuardedDecision,
+  GuardedStore,
+  type GuardedStoreOptions,
+  STORE_TIMEOUT_MS_DEFAULT,
+  type StoreFailureEvent,
+} from "./stores/guarded-store.js";
+export { MEMORY_STORE_KEYS_MAX_DEFAULT, MemoryStore, type MemoryStoreOptions } from "./stores/memory-store.js";
+export { REDIS_KEY_PREFIX_DEFAULT, RedisStore, type RedisStoreOptions } from "./stores/redis-store.js";
+export { KEY_LENGTH_MAX, type RateLimitStore } from "./stores/store.js";

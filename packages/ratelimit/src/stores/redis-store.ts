@@ -1,0 +1,156 @@
+/**
+ * Redis store: each decision is one EVALSHA of the algorithm's Lua script
+ * (re-sent with EVAL if the server answers NOSCRIPT, e.g. after a restart or
+ * SCRIPT FLUSH). The clock is Redis TIME unless one is injected, so limiter
+ * instances on different machines share one clock. Keys look like
+ * `<prefix>{<key>}:<algorithm>`: the braces are a Redis Cluster hash tag, so
+ * a key's state always lives in one slot.
+ */
+import { createHash } from "node:crypto";
+import type { Redis, Cluster } from "ioredis";
+import type { Decision } from "../decision.js";
+import { RateLimitError } from "../errors.js";
+import { type AlgorithmName, type CompiledPolicy, validateCost } from "../policy.js";
+import { LUA_SCRIPTS } from "./redis-scripts.js";
+import { ALGORITHM_KEY_SUFFIX, KEY_LENGTH_MAX, type RateLimitStore } from "./store.js";
+
+export const REDIS_KEY_PREFIX_DEFAULT = "rl:";
+
+export interface RedisStoreOptions {
+  /** An ioredis client or cluster; the store does not own it unless `ownsClient`. */
+  client: Redis | Cluster;
+  /** Prepended to every key; must not contain braces (they would break the hash tag). */
+  prefix?: string;
+  /** Inject a clock (ms) instead of Redis TIME: for tests and replays only. */
+  clock?: () => number;
+  /** close() also quits the client. */
+  ownsClient?: boolean;
+}
+
+/** ioredis states in which a command would only wait in the offline queue. */
+const UNAVAILABLE_STATUSES = new Set(["reconnecting", "close", "end"]);
+
+interface LoadedScript {
+  source: string;
+  sha: string;
+}
+
+export class RedisStore implements RateLimitStore {
+  readonly name = "redis";
+  readonly client: Redis | Cluster;
+  private readonly prefix: string;
+  private readonly clock: (() => number) | undefined;
+  private readonly ownsClient: boolean;
+  private readonly scripts: Record<AlgorithmName, LoadedScript>;
+  /** Decisions made and script reloads (NOSCRIPT), for round-trip accounting. */
+  decisions = 0;
+  scriptReloads = 0;
+
+  constructor(options: RedisStoreOptions) {
+    this.client = options.client;
+    this.prefix = options.prefix ?? REDIS_KEY_PREFIX_DEFAULT;
+    if (/[{}]/.test(this.prefix)) {
+      throw new RateLimitError("SCALEOUT_RL_INVALID_KEY", `prefix "${this.prefix}" must not contain { or }`);
+    }
+    this.clock = options.clock;
+    this.ownsClient = options.ownsClient ?? false;
+    const scripts = {} as Record<AlgorithmName, LoadedScript>;
+    for (const [name, source] of Object.entries(LUA_SCRIPTS) as [AlgorithmName, string][]) {
+      scripts[name] = { source, sha: createHash("sha1").update(source).digest("hex") };
+    }
+    this.scripts = scripts;
+  }
+
+  /** The Redis key holding `key`'s state for an algorithm. */
+  redisKey(key: string, algorithm: AlgorithmName): string {
+    return `${this.prefix}{${key}}:${ALGORITHM_KEY_SUFFIX[algorithm]}`;
+  }
+
+  async decide(key: string, policy: CompiledPolicy, cost: number): Promise<Decision> {
+    validateCost(cost);
+    if (key.length > KEY_LENGTH_MAX) {
+      throw new RateLimitError("SCALEOUT_RL_INVALID_KEY", `key longer than ${KEY_LENGTH_MAX}`);
+    }
+    if (UNAVAILABLE_STATUSES.has(this.client.status)) {
+      throw new RateLimitError("SCALEOUT_RL_STORE_FAILED", `redis connection is ${this.client.status}`);
+    }
+    const script = this.scripts[policy.algorithm];
+    const nowArg = this.clock === undefined ? "" : String(Math.floor(this.clock()));
+    const args = [nowArg, String(cost), ...scriptArguments(policy)];
+    const redisKey = this.redisKey(key, policy.algorithm);
+    let reply: unknown;
+    try {
+      reply = await this.client.evalsha(script.sha, 1, redisKey, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+      this.scriptReloads++;
+      reply = await this.client.eval(script.source, 1, redisKey, ...args);
+    }
+    this.decisions++;
+    return toDecision(reply, policy);
+  }
+
+  async ping(): Promise<boolean> {
+    if (UNAVAILABLE_STATUSES.has(this.client.status)) return false;
+    try {
+      return (await this.client.ping()) === "PONG";
+    } catch {
+      return false;
+    }
+  }
+
+  /** Loads every script ahead of traffic, so the first decisions need no EVAL. */
+  async loadScripts(): Promise<void> {
+    for (const script of Object.values(this.scripts)) {
+      await this.client.script("LOAD", script.source);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) {
+      try {
+        await this.client.quit();
+      } catch {
+        this.client.disconnect();
+      }
+    }
+  }
+}
+
+/** The compiled policy numbers each script reads from ARGV[3..]. */
+function scriptArguments(policy: CompiledPolicy): string[] {
+  switch (policy.algorithm) {
+    case "token_bucket":
+      return [String(policy.capacity), String(policy.unitScale), String(policy.refillPerMs)];
+    case "leaking_bucket":
+      return [
+        String(policy.capacity),
+        String(policy.unitScale),
+        String(policy.refillPerMs),
+        policy.queue ? "1" : "0",
+        String(policy.maxWaitMs),
+      ];
+    case "fixed_window":
+    case "sliding_window_log":
+    case "sliding_window_counter":
+      return [String(policy.limit), String(policy.periodMs)];
+    case "gcra":
+      // 17 significant digits round-trip the doubles exactly.
+      return [String(policy.capacity), policy.emissionIntervalMs.toPrecision(17), policy.toleranceMs.toPrecision(17)];
+  }
+}
+
+function toDecision(reply: unknown, policy: CompiledPolicy): Decision {
+  if (!Array.isArray(reply) || reply.length !== 5 || !reply.every((v) => typeof v === "number")) {
+    throw new RateLimitError("SCALEOUT_RL_STORE_FAILED", `unexpected script reply ${JSON.stringify(reply)}`);
+  }
+  const [allowed, remaining, resetMs, retryAfterMs, delayMs] = reply as number[];
+  return {
+    allowed: allowed === 1,
+    limit: policy.limit,
+    remaining: remaining!,
+    resetMs: resetMs!,
+    retryAfterMs: retryAfterMs!,
+    delayMs: delayMs!,
+  };
+}

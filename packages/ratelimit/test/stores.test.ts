@@ -1,0 +1,187 @@
+/**
+ * Store behaviour beyond the shared decisions: memory bounds and reclaiming,
+ * Redis script reloading, Redis time, hash tags, expiry, and failure
+ * handling against a dead Redis (killed mid-test, or a closed port).
+ */
+import { Redis } from "ioredis";
+import { Registry } from "prom-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RateLimitMetrics } from "../src/metrics.js";
+import { compilePolicy } from "../src/policy.js";
+import { GuardedStore, type StoreFailureEvent } from "../src/stores/guarded-store.js";
+import { MemoryStore } from "../src/stores/memory-store.js";
+import { RedisStore } from "../src/stores/redis-store.js";
+import { freePort, type RedisServerHandle, startRedisServer } from "./helpers/redis-server.js";
+import { manualClock } from "./helpers/stores.js";
+
+const perSecond = (limit: number) => compilePolicy({ algorithm: "fixed_window", limit, periodMs: 1000 });
+
+describe("memory store", () => {
+  it("is bounded: the least recently used key is evicted first", async () => {
+    const clock = manualClock(10_000);
+    const store = new MemoryStore({ maxKeys: 3, clock: clock.read });
+    const policy = perSecond(1);
+    for (const key of ["a", "b", "c"]) expect((await store.decide(key, policy, 1)).allowed).toBe(true);
+    // Touch "a" (denied, still counts as use), then add "d": "b" is the least recently used.
+    expect((await store.decide("a", policy, 1)).allowed).toBe(false);
+    expect((await store.decide("d", policy, 1)).allowed).toBe(true);
+    expect(store.size).toBe(3);
+    expect((await store.decide("b", policy, 1)).allowed).toBe(true); // forgotten, so admitted again
+    expect((await store.decide("a", policy, 1)).allowed).toBe(false); // kept
+  });
+
+  it("reclaims expired state", async () => {
+    const clock = manualClock(10_000);
+    const store = new MemoryStore({ clock: clock.read });
+    const policy = perSecond(5);
+    for (let i = 0; i < 50; i++) await store.decide(`k${i}`, policy, 1);
+    expect(store.size).toBe(50);
+    clock.nowMs += 2000;
+    for (let i = 0; i < 20; i++) await store.decide(`fresh${i}`, policy, 1);
+    // Each write sweeps a few expired entries from the old end.
+    expect(store.size).toBeLessThan(50);
+  });
+
+  it("is safe under many concurrent async callers: exactly the limit is admitted", async () => {
+    const store = new MemoryStore();
+    const policy = compilePolicy({ algorithm: "sliding_window_log", limit: 100, periodMs: 60_000 });
+    const results = await Promise.all(Array.from({ length: 1000 }, () => store.decide("hot", policy, 1)));
+    expect(results.filter((d) => d.allowed)).toHaveLength(100);
+  });
+
+  it("rejects bad costs and over-long keys", async () => {
+    const store = new MemoryStore();
+    await expect(store.decide("k", perSecond(1), 0)).rejects.toMatchObject({ code: "SCALEOUT_RL_INVALID_COST" });
+    await expect(store.decide("x".repeat(2000), perSecond(1), 1)).rejects.toMatchObject({
+      code: "SCALEOUT_RL_INVALID_KEY",
+    });
+  });
+});
+
+describe("redis store", () => {
+  let server: RedisServerHandle;
+  let client: Redis;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    client = new Redis({ port: server.port, host: "127.0.0.1" });
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.stop();
+  });
+
+  it("reloads scripts after SCRIPT FLUSH (NOSCRIPT) and keeps deciding", async () => {
+    const store = new RedisStore({ client, prefix: "flush:" });
+    const policy = perSecond(1000);
+    await store.loadScripts();
+    await store.decide("k", policy, 1);
+    expect(store.scriptReloads).toBe(0);
+    await client.script("FLUSH");
+    const decision = await store.decide("k", policy, 1);
+    expect(decision.allowed).toBe(true);
+    expect(store.scriptReloads).toBe(1);
+    await store.decide("k", policy, 1);
+    expect(store.scriptReloads).toBe(1);
+  });
+
+  it("uses hash-tagged keys that expire, and Redis TIME as the clock", async () => {
+    const store = new RedisStore({ client, prefix: "ttl:" });
+    const policy = compilePolicy({ algorithm: "token_bucket", limit: 10, periodMs: 1000 });
+    const key = store.redisKey("user:42", "token_bucket");
+    expect(key).toBe("ttl:{user:42}:tb");
+    await store.decide("user:42", policy, 3);
+    const ttl = await client.pttl(key);
+    // Three tokens refill in 300 ms; the key lives exactly that long.
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(300);
+    // The sliding log's list shares the slot with nothing else but still carries the tag.
+    expect(store.redisKey("a}b", "sliding_window_log")).toBe("rl:{a}b}:swl".replace("rl:", "ttl:"));
+    expect(() => new RedisStore({ client, prefix: "bad{" })).toThrow(/must not contain/);
+  });
+
+  it("one decision is one round trip (one EVALSHA)", async () => {
+    const store = new RedisStore({ client, prefix: "rtt:" });
+    await store.loadScripts();
+    const before = await commandCalls(client);
+    const policy = perSecond(1_000_000);
+    for (let i = 0; i < 200; i++) await store.decide(`k${i % 7}`, policy, 1);
+    const after = await commandCalls(client);
+    // The INFO call itself adds one.
+    expect(after - before - 1).toBe(200);
+  });
+});
+
+/** Total commands the server executed, from INFO commandstats. */
+async function commandCalls(client: Redis): Promise<number> {
+  const info = await client.info("commandstats");
+  let total = 0;
+  for (const match of info.matchAll(/calls=(\d+)/g)) total += Number(match[1]);
+  // Commands run inside scripts are counted too; subtract them by counting only top-level ones.
+  const nested = ["hset", "hmget", "hget", "pexpire", "del", "time", "llen", "lindex", "lpop", "rpush"];
+  for (const name of nested) {
+    const m = info.match(new RegExp(`cmdstat_${name}:calls=(\\d+)`));
+    if (m) total -= Number(m[1]);
+  }
+  return total;
+}
+
+describe("guarded store: a dead Redis never hangs a request", () => {
+  const policy = perSecond(2);
+
+  it("fails open, fails closed, or falls back to memory when the port is closed", async () => {
+    const port = await freePort();
+    const dead = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    dead.on("error", () => {});
+    const registry = new Registry();
+    const metrics = new RateLimitMetrics(registry);
+    const events: StoreFailureEvent[] = [];
+    const open = new GuardedStore({ store: new RedisStore({ client: dead }), timeoutMs: 200, metrics });
+    open.on("failure", (e: StoreFailureEvent) => events.push(e));
+    const closed = new GuardedStore({ store: new RedisStore({ client: dead }), timeoutMs: 200, failureMode: "closed" });
+    const withFallback = new GuardedStore({
+      store: new RedisStore({ client: dead }),
+      timeoutMs: 200,
+      fallback: new MemoryStore(),
+    });
+    try {
+      const a = await open.decide("k", policy, 1);
+      expect(a).toMatchObject({ allowed: true, degraded: "fail-open" });
+      const b = await closed.decide("k", policy, 1);
+      expect(b).toMatchObject({ allowed: false, degraded: "fail-closed" });
+      const fallbackDecisions = [];
+      for (let i = 0; i < 3; i++) fallbackDecisions.push(await withFallback.decide("k", policy, 1));
+      expect(fallbackDecisions.map((d) => d.allowed)).toEqual([true, true, false]);
+      expect(fallbackDecisions[0]!.degraded).toBe("fallback");
+      expect(events).toHaveLength(1);
+      expect(events[0]!.outcome).toBe("fail-open");
+      const text = await registry.metrics();
+      expect(text).toMatch(/scaleout_ratelimit_store_errors_total\{store="redis",reason="(timeout|error)",outcome="fail-open"\} 1/);
+      expect(await open.ping()).toBe(false);
+    } finally {
+      dead.disconnect();
+    }
+  });
+
+  it("times out when Redis stops answering mid-test (SIGSTOP), then fails over after SIGKILL", async () => {
+    const server = await startRedisServer();
+    const client = new Redis({ port: server.port, host: "127.0.0.1", maxRetriesPerRequest: 1 });
+    client.on("error", () => {});
+    const store = new GuardedStore({ store: new RedisStore({ client }), timeoutMs: 150, failureMode: "closed" });
+    const reasons: string[] = [];
+    store.on("failure", (e: StoreFailureEvent) => reasons.push(e.reason));
+    try {
+      expect((await store.decide("k", policy, 1)).degraded).toBeUndefined();
+      server.process.kill("SIGSTOP"); // alive but silent: only the timeout can save us
+      const frozen = await store.decide("k", policy, 1);
+      expect(frozen).toMatchObject({ allowed: false, degraded: "fail-closed" });
+      expect(reasons).toEqual(["timeout"]);
+      server.process.kill("SIGCONT");
+      await server.stop(true); // now it is gone for good
+      const gone = await store.decide("k", policy, 1);
+      expect(gone).toMatchObject({ allowed: false, degraded: "fail-closed" });
+      expect(reasons).toHaveLength(2);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
