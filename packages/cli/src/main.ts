@@ -5,6 +5,7 @@
  * package that does the work.
  */
 import { Command, CommanderError } from "commander";
+import { estimateCommand } from "./commands/estimate.js";
 import { ringCommand } from "./commands/ring.js";
 import { CliError } from "./errors.js";
 import { VERSION } from "./version.js";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .configureHelp({ sortSubcommands: false, showGlobalOptions: false });
   // Subcommands, one module per part (keep in package-map order).
+  program.addCommand(estimateCommand());
   program.addCommand(ringCommand());
   return program;
 }
