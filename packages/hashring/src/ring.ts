@@ -215,7 +215,8 @@ export class HashRing implements Placement {
 
   /** The node owning a position on the ring (see hashOf). */
   ownerOfHash(hash: number): string {
-    return this.#builtNodes[this.#owners[this.#positionOf(hash)]!]!.id;
+    const position = this.#positionOf(hash); // builds first: read the arrays after this
+    return this.#builtNodes[this.#owners[position]!]!.id;
   }
 
   /**
