@@ -1,1 +1,30 @@
-export {};
+/**
+ * @scaleout/lsm: an embedded LSM-tree storage engine (commit log, memtable,
+ * SSTables with bloom filters, manifest, leveled compaction). See README.md.
+ */
+
+export {
+  DEFAULT_BLOCK_CACHE_SIZE_BYTES,
+  DEFAULT_BLOCK_SIZE_BYTES,
+  DEFAULT_BLOOM_BITS_PER_KEY,
+  DEFAULT_MEMTABLE_SIZE_BYTES,
+  L0_SLOWDOWN_WRITES_TRIGGER,
+  L0_STOP_WRITES_TRIGGER,
+  MAX_BATCH_SIZE_BYTES,
+  MAX_KEY_SIZE_BYTES,
+  MAX_VALUE_SIZE_BYTES,
+} from "./constants.js";
+export { open } from "./db.js";
+export { LsmError, LsmErrorCode, type LsmErrorCodeValue } from "./errors.js";
+export type {
+  Database,
+  EngineStats,
+  IteratorOptions,
+  LevelStats,
+  Logger,
+  OpenOptions,
+  ReadOptions,
+  Snapshot,
+  SyncPolicy,
+} from "./types.js";
+export { WriteBatch } from "./write-batch.js";

@@ -1,0 +1,1079 @@
+/**
+ * The engine: ties the commit log, memtables, table files, manifest and
+ * compaction together behind the Database interface.
+ *
+ * Write path: a write joins the writer queue; the writer takes every queued
+ * batch (up to MAX_GROUP_COMMIT_BYTES), gives them consecutive sequence numbers,
+ * appends them to the commit log with one write(2) (and one fsync under
+ * "always"), inserts them into the memtable, then acknowledges them all (group
+ * commit). Before a group, `makeRoomForWrite` switches to a new memtable and log
+ * when the memtable is full; the full one becomes immutable and is flushed to
+ * an L0 table in the background while writes continue.
+ *
+ * Read path: memtable, immutable memtable, then the tables of the current
+ * version: L0 newest first, then one table per deeper level; a bloom filter
+ * skips most tables that lack the key.
+ *
+ * Background work: at most one flush and one compaction run at a time; each
+ * awaits its I/O, and compaction yields between chunks of entries, so reads and
+ * writes keep going. Version changes are serialized through the manifest.
+ */
+import { mkdir, readdir, stat, unlink } from "node:fs/promises";
+import { bloomHash } from "./bloom.js";
+import { asBuffer } from "./coding.js";
+import {
+  type CompactionPick,
+  isBaseLevelForKey,
+  keyRange,
+  MergeStopped,
+  pickCompaction,
+  writeSortedRun,
+} from "./compaction.js";
+import {
+  EVERYSEC_SYNC_INTERVAL_MS,
+  L0_SLOWDOWN_WRITES_TRIGGER,
+  L0_STOP_WRITES_TRIGGER,
+  LOG_HEADER_BYTES,
+  MAX_GROUP_COMMIT_BYTES,
+  MAX_SEQUENCE,
+  NUM_LEVELS,
+  TYPE_DELETION,
+  TYPE_VALUE,
+  WRITE_SLOWDOWN_DELAY_MS,
+} from "./constants.js";
+import { LsmError, LsmErrorCode } from "./errors.js";
+import {
+  filePath,
+  LOCK_FILE,
+  logFileName,
+  manifestFileName,
+  parseFileName,
+  tableFileName,
+} from "./filenames.js";
+import type { InternalIterator } from "./internal-iterator.js";
+import { LevelIterator } from "./level-iterator.js";
+import { LockFile } from "./lock-file.js";
+import { applyBatchPayload, batchRecordSize, encodeBatchRecord } from "./log-format.js";
+import { readLogRecords } from "./log-reader.js";
+import { LogWriter } from "./log-writer.js";
+import { readCurrentManifest, writeManifest } from "./manifest.js";
+import { Memtable } from "./memtable.js";
+import { MergingIterator } from "./merging-iterator.js";
+import { type ResolvedOptions, resolveOptions } from "./options.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { Counters } from "./stats.js";
+import { TableBuilder } from "./table-builder.js";
+import { TableCache } from "./table-cache.js";
+import { type Lookup, TOMBSTONE } from "./table-reader.js";
+import type {
+  Database,
+  EngineStats,
+  IteratorOptions,
+  OpenOptions,
+  ReadOptions,
+  Snapshot,
+} from "./types.js";
+import { type TableMeta, Version } from "./version.js";
+import { checkKey, WriteBatch } from "./write-batch.js";
+
+/** Opens (or creates) the database in `dir`. Only one open handle per directory is allowed. */
+export async function open(dir: string, options?: OpenOptions): Promise<Database> {
+  return LsmDatabase.open(dir, resolveOptions(options));
+}
+
+interface WriteRequest {
+  /** null: not a write but a request to switch to a new memtable (flush). */
+  batch: WriteBatch | null;
+  sizeBytes: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+class SnapshotHandle implements Snapshot {
+  released = false;
+  constructor(
+    readonly sequence: number,
+    private readonly onRelease: (snapshot: SnapshotHandle) => void,
+  ) {}
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.onRelease(this);
+  }
+}
+
+export class LsmDatabase implements Database {
+  private readonly counters = new Counters();
+  private readonly tableCache: TableCache;
+  private readonly compactionLimiter: RateLimiter;
+  private version: Version = Version.empty();
+  private readonly pinnedVersions = new Set<Version>();
+  private nextFileNumber = 2;
+  private manifestNumber = 1;
+  /** Logs below this number are obsolete (their data is in tables). */
+  private logNumber = 0;
+  private mem: Memtable;
+  private imm: Memtable | null = null;
+  private log: LogWriter | null = null;
+  private lastSeq = 0;
+  private readonly queue: WriteRequest[] = [];
+  private writing = false;
+  private writerIdle: (() => void)[] = [];
+  private readonly snapshots = new Map<number, number>();
+  private flushing: Promise<void> | null = null;
+  private compacting: Promise<void> | null = null;
+  private backgroundError: LsmError | null = null;
+  private backgroundWaiters: (() => void)[] = [];
+  private readonly pendingOutputs = new Set<number>();
+  private readonly compactPointers: (Buffer | null)[] = new Array<Buffer | null>(NUM_LEVELS).fill(
+    null,
+  );
+  private manifestChain: Promise<void> = Promise.resolve();
+  private syncTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private closing = false;
+  /** Manual compact() in progress: automatic picks wait so the two do not race for the same tables. */
+  private manualCompaction = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly options: ResolvedOptions,
+    private readonly lock: LockFile,
+  ) {
+    this.tableCache = new TableCache(dir, options.blockCacheSizeBytes, this.counters);
+    this.compactionLimiter = new RateLimiter(options.compactionRateBytesPerSecond);
+    this.mem = new Memtable(0);
+  }
+
+  static async open(dir: string, options: ResolvedOptions): Promise<LsmDatabase> {
+    if (options.createIfMissing) {
+      await mkdir(dir, { recursive: true });
+    } else {
+      const info = await stat(dir).catch(() => null);
+      if (info === null || !info.isDirectory()) {
+        throw new LsmError(LsmErrorCode.NOT_FOUND, `database directory ${dir} does not exist`);
+      }
+    }
+    const lock = await LockFile.acquire(filePath(dir, LOCK_FILE), options.logger);
+    const db = new LsmDatabase(dir, options, lock);
+    try {
+      await db.recover();
+    } catch (error) {
+      await db.tableCache.closeAll();
+      await db.log?.close(false).catch(() => undefined);
+      await lock.release();
+      throw error;
+    }
+    if (options.syncPolicy === "everysec") {
+      LsmDatabase.startSyncTimer(db);
+    }
+    db.scheduleBackgroundWork();
+    return db;
+  }
+
+  private static startSyncTimer(db: LsmDatabase): void {
+    db.syncTimer = setInterval(() => {
+      const log = db.log;
+      if (log === null || !log.dirty) return;
+      log.sync().catch((error: unknown) => {
+        if (log === db.log && !db.closed) {
+          db.options.logger.warn(
+            { err: String(error), file: log.path },
+            "background log fsync failed",
+          );
+        }
+      });
+    }, EVERYSEC_SYNC_INTERVAL_MS);
+    db.syncTimer.unref();
+  }
+
+  // -------------------------------------------------------------------------
+  // Recovery
+  // -------------------------------------------------------------------------
+
+  private async recover(): Promise<void> {
+    const { logger } = this.options;
+    const current = await readCurrentManifest(this.dir);
+    if (current === null) {
+      if (!this.options.createIfMissing) {
+        throw new LsmError(LsmErrorCode.NOT_FOUND, `no database in ${this.dir} (no CURRENT file)`);
+      }
+    } else {
+      this.manifestNumber = current.manifestNumber;
+      this.nextFileNumber = current.state.nextFileNumber;
+      this.lastSeq = current.state.lastSequence;
+      this.logNumber = current.state.logNumber;
+      this.version = new Version(current.state.levels.map((tables) => [...tables]));
+    }
+    const names = await readdir(this.dir);
+    const present = new Set<number>();
+    const logs: number[] = [];
+    for (const name of names) {
+      const parsed = parseFileName(name);
+      if (parsed === null) continue;
+      if (parsed.number >= this.nextFileNumber) this.nextFileNumber = parsed.number + 1;
+      if (parsed.kind === "table") present.add(parsed.number);
+      if (parsed.kind === "log" && parsed.number >= this.logNumber) logs.push(parsed.number);
+    }
+    for (const tables of this.version.levels) {
+      for (const table of tables) {
+        if (!present.has(table.number)) {
+          throw new LsmError(
+            LsmErrorCode.CORRUPTION,
+            `table file ${filePath(this.dir, tableFileName(table.number))} named by the manifest is missing`,
+          );
+        }
+      }
+    }
+
+    // Replay the commit logs that are newer than the last flush, oldest first.
+    logs.sort((a, b) => a - b);
+    const recovered = new Memtable(0);
+    for (const number of logs) {
+      const path = filePath(this.dir, logFileName(number));
+      const records = await readLogRecords(path, (tail) => {
+        logger.warn(tail, "dropping torn or corrupt commit log tail");
+      });
+      for (const payload of records) {
+        const last = applyBatchPayload(payload, recovered);
+        if (last > this.lastSeq) this.lastSeq = last;
+      }
+    }
+    if (recovered.entryCount > 0) {
+      logger.info(
+        { entries: recovered.entryCount, logs: logs.length },
+        "recovered writes from the commit log",
+      );
+    }
+
+    // Start a fresh log; the recovered entries go to an L0 table first, so the old logs can go.
+    const added: { level: number; table: TableMeta }[] = [];
+    if (recovered.entryCount > 0) {
+      const it = recovered.iterator();
+      it.seekToFirst();
+      const tables = await writeSortedRun(it, {
+        newTable: () => this.newTableBuilder(false),
+        smallestSnapshot: this.lastSeq,
+        canDropTombstone: () => false,
+        splitOutput: false,
+        shouldStop: () => false,
+      });
+      for (const table of tables) added.push({ level: 0, table });
+    }
+    const logNumber = this.nextFileNumber++;
+    this.log = await LogWriter.create(filePath(this.dir, logFileName(logNumber)), logNumber);
+    this.mem = new Memtable(logNumber);
+    await this.applyEdit(new Set(), added, logNumber);
+    this.pendingOutputs.clear();
+    await this.deleteObsoleteFiles();
+  }
+
+  // -------------------------------------------------------------------------
+  // Writes
+  // -------------------------------------------------------------------------
+
+  put(key: Uint8Array, value: Uint8Array): Promise<void> {
+    let batch: WriteBatch;
+    try {
+      batch = new WriteBatch().put(key, value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.enqueue(batch);
+  }
+
+  delete(key: Uint8Array): Promise<void> {
+    let batch: WriteBatch;
+    try {
+      batch = new WriteBatch().delete(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.enqueue(batch);
+  }
+
+  write(batch: WriteBatch): Promise<void> {
+    if (!(batch instanceof WriteBatch)) {
+      return Promise.reject(
+        new LsmError(LsmErrorCode.INVALID_ARGUMENT, "write() takes a WriteBatch"),
+      );
+    }
+    if (batch.count === 0)
+      return this.closed ? Promise.reject(this.closedError()) : Promise.resolve();
+    return this.enqueue(batch);
+  }
+
+  private enqueue(batch: WriteBatch | null): Promise<void> {
+    if (this.closed) return Promise.reject(this.closedError());
+    if (this.backgroundError !== null) return Promise.reject(this.backgroundError);
+    return new Promise<void>((resolve, reject) => {
+      const sizeBytes = batch === null ? 0 : batchRecordSize(batch);
+      this.queue.push({ batch, sizeBytes, resolve, reject });
+      if (!this.writing) void this.runWriter();
+    });
+  }
+
+  private async runWriter(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const head = this.queue[0]!;
+        if (head.batch === null) {
+          this.queue.shift();
+          try {
+            await this.switchMemtable();
+            head.resolve();
+          } catch (error) {
+            head.reject(error);
+          }
+          continue;
+        }
+        try {
+          await this.makeRoomForWrite();
+        } catch (error) {
+          this.rejectQueuedWrites(error);
+          continue;
+        }
+        await this.writeGroup();
+      }
+    } finally {
+      this.writing = false;
+      const waiters = this.writerIdle;
+      this.writerIdle = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Takes the queued batches (up to MAX_GROUP_COMMIT_BYTES) and commits them with one log write. */
+  private async writeGroup(): Promise<void> {
+    let count = 0;
+    let sizeBytes = 0;
+    while (count < this.queue.length) {
+      const request = this.queue[count]!;
+      if (request.batch === null) break;
+      if (count > 0 && sizeBytes + request.sizeBytes > MAX_GROUP_COMMIT_BYTES) break;
+      sizeBytes += request.sizeBytes;
+      count++;
+    }
+    const group = this.queue.splice(0, count);
+    // One buffer per group: the memtable keeps views into it, so it is never reused.
+    const buffer = Buffer.allocUnsafe(sizeBytes);
+    let seq = this.lastSeq + 1;
+    let offset = 0;
+    let userBytes = 0;
+    for (const request of group) {
+      const batch = request.batch!;
+      offset = encodeBatchRecord(buffer, offset, batch, seq);
+      seq += batch.count;
+      userBytes += batch.sizeBytes;
+    }
+    if (seq - 1 > MAX_SEQUENCE) {
+      const error = new LsmError(LsmErrorCode.BACKGROUND, "sequence numbers exhausted (48-bit)");
+      for (const request of group) request.reject(error);
+      return;
+    }
+    try {
+      await this.log!.append(buffer, sizeBytes, this.options.syncPolicy === "always");
+    } catch (error) {
+      // The log's tail is now unknown: refuse further writes rather than risk a gap.
+      const failure = this.setBackgroundError("commit log write failed", error);
+      for (const request of group) request.reject(failure);
+      return;
+    }
+    offset = 0;
+    while (offset < sizeBytes) {
+      const length = buffer.readUInt32LE(offset + 4);
+      const start = offset + LOG_HEADER_BYTES;
+      applyBatchPayload(buffer.subarray(start, start + length), this.mem);
+      offset = start + length;
+    }
+    this.lastSeq = seq - 1;
+    this.counters.logBytesWritten += sizeBytes;
+    this.counters.userBytesWritten += userBytes;
+    for (const request of group) request.resolve();
+  }
+
+  private rejectQueuedWrites(error: unknown): void {
+    const queued = this.queue.splice(0, this.queue.length);
+    for (const request of queued) request.reject(error);
+  }
+
+  /**
+   * Waits until the memtable has room. Writers are slowed (one short delay per
+   * group) once L0 reaches L0_SLOWDOWN_WRITES_TRIGGER tables, and stopped when a
+   * full memtable cannot be switched (the previous one is still flushing) or L0
+   * reaches L0_STOP_WRITES_TRIGGER.
+   */
+  private async makeRoomForWrite(): Promise<void> {
+    let allowDelay = true;
+    for (;;) {
+      if (this.backgroundError !== null) throw this.backgroundError;
+      if (this.closed) throw this.closedError();
+      const l0Tables = this.version.levels[0]!.length;
+      if (allowDelay && l0Tables >= L0_SLOWDOWN_WRITES_TRIGGER) {
+        allowDelay = false;
+        this.counters.slowdowns++;
+        const start = performance.now();
+        await new Promise((resolve) => setTimeout(resolve, WRITE_SLOWDOWN_DELAY_MS));
+        this.counters.stallMs += performance.now() - start;
+        continue;
+      }
+      if (this.mem.approximateSizeBytes < this.options.memtableSizeBytes) return;
+      if (this.imm !== null || l0Tables >= L0_STOP_WRITES_TRIGGER) {
+        this.counters.stops++;
+        const start = performance.now();
+        this.scheduleBackgroundWork();
+        await this.waitForBackground();
+        this.counters.stallMs += performance.now() - start;
+        continue;
+      }
+      await this.switchMemtable();
+      return;
+    }
+  }
+
+  /** Makes the memtable immutable, starts a new log, schedules the flush. Runs inside the writer. */
+  private async switchMemtable(): Promise<void> {
+    while (this.imm !== null) {
+      if (this.backgroundError !== null) throw this.backgroundError;
+      this.scheduleBackgroundWork();
+      await this.waitForBackground();
+    }
+    if (this.mem.entryCount === 0) return;
+    const number = this.nextFileNumber++;
+    const next = await LogWriter.create(filePath(this.dir, logFileName(number)), number);
+    const previous = this.log!;
+    this.log = next;
+    this.imm = this.mem;
+    this.mem = new Memtable(number);
+    // The old log must be durable per policy until its memtable reaches a table.
+    await previous.close(this.options.syncPolicy !== "never");
+    this.scheduleBackgroundWork();
+  }
+
+  // -------------------------------------------------------------------------
+  // Reads
+  // -------------------------------------------------------------------------
+
+  async get(key: Uint8Array, options?: ReadOptions): Promise<Uint8Array | undefined> {
+    this.checkOpen();
+    const userKey = checkKey(key);
+    const seq = this.readSequence(options?.snapshot);
+    let found: Lookup = lookupMemtable(this.mem, userKey, seq);
+    if (found === undefined && this.imm !== null) found = lookupMemtable(this.imm, userKey, seq);
+    if (found === undefined) {
+      const version = this.pin();
+      try {
+        found = await this.lookupTables(version, userKey, seq);
+      } finally {
+        this.unpin(version);
+      }
+    }
+    if (found === undefined || found === TOMBSTONE) return undefined;
+    return Buffer.from(found);
+  }
+
+  private async lookupTables(version: Version, key: Buffer, seq: number): Promise<Lookup> {
+    const hash = bloomHash(key);
+    for (const table of version.levels[0]!) {
+      if (Buffer.compare(key, table.smallestKey) < 0 || Buffer.compare(key, table.largestKey) > 0)
+        continue;
+      const reader = await this.tableCache.get(table);
+      const found = await reader.get(key, seq, hash);
+      if (found !== undefined) return found;
+    }
+    for (let level = 1; level < NUM_LEVELS; level++) {
+      const tables = version.levels[level]!;
+      if (tables.length === 0) continue;
+      const index = version.findTable(level, key);
+      if (index >= tables.length) continue;
+      const table = tables[index]!;
+      if (Buffer.compare(key, table.smallestKey) < 0) continue;
+      const readerOrPromise = this.tableCache.get(table);
+      const reader = readerOrPromise instanceof Promise ? await readerOrPromise : readerOrPromise;
+      const result = reader.get(key, seq, hash);
+      const found = result instanceof Promise ? await result : result;
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  iterator(options: IteratorOptions = {}): AsyncIterableIterator<[Uint8Array, Uint8Array]> {
+    this.checkOpen();
+    const seq = this.readSequence(options.snapshot);
+    const bounds = iteratorBounds(options);
+    const reverse = options.reverse === true;
+    const limit =
+      options.limit === undefined || options.limit < 0 ? Number.POSITIVE_INFINITY : options.limit;
+    // Pin what the iterator reads now, so later flushes and compactions cannot remove it.
+    const version = this.pin();
+    const children: InternalIterator[] = [this.mem.iterator()];
+    if (this.imm !== null) children.push(this.imm.iterator());
+    for (const table of version.levels[0]!)
+      children.push(new LazyTableIterator(this.tableCache, table));
+    for (let level = 1; level < NUM_LEVELS; level++) {
+      const tables = version.levels[level]!;
+      if (tables.length > 0) children.push(new LevelIterator(tables, this.tableCache, "cached"));
+    }
+    const merged = new MergingIterator(children, reverse);
+    const release = () => {
+      merged.close();
+      this.unpin(version);
+    };
+    return reverse
+      ? iterateReverse(merged, seq, bounds, limit, release)
+      : iterateForward(merged, seq, bounds, limit, release);
+  }
+
+  snapshot(): Snapshot {
+    this.checkOpen();
+    const seq = this.lastSeq;
+    this.snapshots.set(seq, (this.snapshots.get(seq) ?? 0) + 1);
+    return new SnapshotHandle(seq, (snapshot) => {
+      const count = this.snapshots.get(snapshot.sequence) ?? 0;
+      if (count <= 1) this.snapshots.delete(snapshot.sequence);
+      else this.snapshots.set(snapshot.sequence, count - 1);
+    });
+  }
+
+  private readSequence(snapshot: Snapshot | undefined): number {
+    if (snapshot === undefined) return this.lastSeq;
+    if (!(snapshot instanceof SnapshotHandle) || snapshot.released) {
+      throw new LsmError(
+        LsmErrorCode.SNAPSHOT_RELEASED,
+        "snapshot was released or does not belong to this database",
+      );
+    }
+    return snapshot.sequence;
+  }
+
+  private smallestSnapshot(): number {
+    let smallest = this.lastSeq;
+    for (const seq of this.snapshots.keys()) if (seq < smallest) smallest = seq;
+    return smallest;
+  }
+
+  // -------------------------------------------------------------------------
+  // Flush, compaction, background scheduling
+  // -------------------------------------------------------------------------
+
+  async flush(): Promise<void> {
+    await this.enqueue(null);
+    while (this.imm !== null) {
+      if (this.backgroundError !== null) throw this.backgroundError;
+      await this.waitForBackground();
+    }
+  }
+
+  async compact(): Promise<void> {
+    await this.flush();
+    this.manualCompaction = true;
+    try {
+      while (this.compacting !== null) await this.compacting;
+      for (;;) {
+        this.checkOpen();
+        if (this.backgroundError !== null) throw this.backgroundError;
+        // Push every level down into the deepest non-empty level, one level at a time.
+        let deepest = 0;
+        for (let level = 0; level < NUM_LEVELS; level++) {
+          if (this.version.levels[level]!.length > 0) deepest = level;
+        }
+        let moved = false;
+        for (let level = 0; level < Math.max(deepest, 1); level++) {
+          const tables = this.version.levels[level]!;
+          if (tables.length === 0) continue;
+          const [smallest, largest] = keyRange(tables);
+          const pick: CompactionPick = {
+            level,
+            inputs: [...tables],
+            nextInputs: this.version.overlapping(level + 1, smallest, largest),
+          };
+          await this.runCompaction(pick, true);
+          if (this.backgroundError !== null) throw this.backgroundError;
+          moved = true;
+          break;
+        }
+        if (!moved) break;
+      }
+    } finally {
+      this.manualCompaction = false;
+      this.scheduleBackgroundWork();
+    }
+  }
+
+  private scheduleBackgroundWork(): void {
+    if (this.closing || this.backgroundError !== null) return;
+    if (this.imm !== null && this.flushing === null) {
+      this.flushing = this.runFlush().finally(() => {
+        this.flushing = null;
+        this.notifyBackground();
+        this.scheduleBackgroundWork();
+      });
+    }
+    if (this.compacting === null && !this.manualCompaction) {
+      const pick = pickCompaction(this.version, this.compactPointers);
+      if (pick !== null) {
+        this.compacting = this.runCompaction(pick, false).finally(() => {
+          this.compacting = null;
+          this.notifyBackground();
+          this.scheduleBackgroundWork();
+        });
+      }
+    }
+  }
+
+  private waitForBackground(): Promise<void> {
+    return new Promise((resolve) => this.backgroundWaiters.push(resolve));
+  }
+
+  private notifyBackground(): void {
+    const waiters = this.backgroundWaiters;
+    this.backgroundWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private async runFlush(): Promise<void> {
+    const imm = this.imm;
+    if (imm === null) return;
+    try {
+      const it = imm.iterator();
+      it.seekToFirst();
+      const tables = await writeSortedRun(it, {
+        newTable: () => this.newTableBuilder(false),
+        smallestSnapshot: this.smallestSnapshot(),
+        // A flushed tombstone may hide values in any table below: always keep it.
+        canDropTombstone: () => false,
+        splitOutput: false,
+        shouldStop: () => false,
+      });
+      // Logs older than the live memtable's are now redundant.
+      await this.applyEdit(
+        new Set(),
+        tables.map((table) => ({ level: 0, table })),
+        this.mem.logNumber,
+      );
+      this.imm = null;
+      this.counters.flushCount++;
+      for (const table of tables) this.counters.flushBytesWritten += table.sizeBytes;
+      await this.deleteObsoleteFiles();
+    } catch (error) {
+      this.setBackgroundError("memtable flush failed", error);
+    }
+  }
+
+  private async runCompaction(pick: CompactionPick, manual: boolean): Promise<void> {
+    const outputLevel = pick.level + 1;
+    const removed = new Set<number>();
+    for (const table of pick.inputs) removed.add(table.number);
+    for (const table of pick.nextInputs) removed.add(table.number);
+    try {
+      const [, largest] = keyRange(pick.inputs);
+      this.compactPointers[pick.level] = largest;
+      if (pick.inputs.length === 1 && pick.nextInputs.length === 0) {
+        // Trivial move: nothing below overlaps, the table changes level without a rewrite.
+        await this.applyEdit(removed, [{ level: outputLevel, table: pick.inputs[0]! }]);
+        return;
+      }
+      const version = this.pin();
+      let tables: TableMeta[];
+      try {
+        const children: InternalIterator[] = [];
+        if (pick.level === 0) {
+          for (const table of pick.inputs) {
+            children.push((await this.tableCache.get(table)).iterator("sequential"));
+          }
+        } else {
+          children.push(new LevelIterator(pick.inputs, this.tableCache, "sequential"));
+        }
+        if (pick.nextInputs.length > 0) {
+          children.push(new LevelIterator(pick.nextInputs, this.tableCache, "sequential"));
+        }
+        const merged = new MergingIterator(children, false);
+        try {
+          await merged.seekToFirst();
+          tables = await writeSortedRun(merged, {
+            newTable: () => this.newTableBuilder(true),
+            smallestSnapshot: this.smallestSnapshot(),
+            canDropTombstone: (key) => isBaseLevelForKey(version, outputLevel, key),
+            splitOutput: true,
+            shouldStop: () => this.closing,
+          });
+        } finally {
+          merged.close();
+        }
+      } finally {
+        this.unpin(version);
+      }
+      await this.applyEdit(
+        removed,
+        tables.map((table) => ({ level: outputLevel, table })),
+      );
+      this.counters.compactionCount++;
+      for (const table of pick.inputs) this.counters.compactionBytesRead += table.sizeBytes;
+      for (const table of pick.nextInputs) this.counters.compactionBytesRead += table.sizeBytes;
+      for (const table of tables) this.counters.compactionBytesWritten += table.sizeBytes;
+      await this.deleteObsoleteFiles();
+    } catch (error) {
+      if (error instanceof MergeStopped) return;
+      this.setBackgroundError(manual ? "manual compaction failed" : "compaction failed", error);
+    }
+  }
+
+  private async newTableBuilder(compaction: boolean): Promise<TableBuilder> {
+    const number = this.nextFileNumber++;
+    this.pendingOutputs.add(number);
+    return TableBuilder.create(filePath(this.dir, tableFileName(number)), number, {
+      blockSizeBytes: this.options.blockSizeBytes,
+      bloomBitsPerKey: this.options.bloomBitsPerKey,
+      ...(compaction ? { rateLimiter: this.compactionLimiter } : {}),
+    });
+  }
+
+  /**
+   * Installs a new version: writes a complete manifest naming it, then swaps
+   * it in. Serialized, so concurrent flush and compaction edits compose.
+   */
+  private applyEdit(
+    removed: ReadonlySet<number>,
+    added: readonly { level: number; table: TableMeta }[],
+    logNumber?: number,
+  ): Promise<void> {
+    const run = async () => {
+      const next = this.version.apply(removed, added);
+      const manifestNumber = this.nextFileNumber++;
+      const newLogNumber = logNumber ?? this.logNumber;
+      await writeManifest(this.dir, manifestNumber, {
+        nextFileNumber: this.nextFileNumber,
+        lastSequence: this.lastSeq,
+        logNumber: newLogNumber,
+        levels: next.levels,
+      });
+      this.manifestNumber = manifestNumber;
+      this.logNumber = newLogNumber;
+      this.version = next;
+      for (const { table } of added) this.pendingOutputs.delete(table.number);
+    };
+    const result = this.manifestChain.then(run);
+    this.manifestChain = result.catch(() => undefined);
+    return result;
+  }
+
+  private pin(): Version {
+    const version = this.version;
+    version.refs++;
+    this.pinnedVersions.add(version);
+    return version;
+  }
+
+  private unpin(version: Version): void {
+    version.refs--;
+    if (version.refs === 0) {
+      this.pinnedVersions.delete(version);
+      if (version !== this.version && !this.closed) {
+        this.deleteObsoleteFiles().catch((error: unknown) => {
+          this.options.logger.warn({ err: String(error) }, "deleting obsolete files failed");
+        });
+      }
+    }
+  }
+
+  /** Deletes tables no version uses, logs older than every live memtable, old manifests and temp files. */
+  private async deleteObsoleteFiles(): Promise<void> {
+    const live = new Set<number>();
+    for (const version of [this.version, ...this.pinnedVersions]) {
+      for (const tables of version.levels) for (const table of tables) live.add(table.number);
+    }
+    let oldestLiveLog = this.mem.logNumber;
+    if (this.imm !== null && this.imm.logNumber < oldestLiveLog) oldestLiveLog = this.imm.logNumber;
+    if (this.logNumber < oldestLiveLog) oldestLiveLog = this.logNumber;
+    const names = await readdir(this.dir);
+    for (const name of names) {
+      const parsed = parseFileName(name);
+      if (parsed === null) continue;
+      let obsolete = false;
+      switch (parsed.kind) {
+        case "table":
+          obsolete = !live.has(parsed.number) && !this.pendingOutputs.has(parsed.number);
+          break;
+        case "log":
+          obsolete = parsed.number < oldestLiveLog;
+          break;
+        case "manifest":
+          obsolete =
+            parsed.number !== this.manifestNumber && name !== manifestFileName(this.manifestNumber);
+          break;
+        case "temp":
+          obsolete = true;
+          break;
+        default:
+          obsolete = false;
+      }
+      if (!obsolete) continue;
+      if (parsed.kind === "table") await this.tableCache.evict(parsed.number);
+      await unlink(filePath(this.dir, name)).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      });
+    }
+  }
+
+  private setBackgroundError(what: string, cause: unknown): LsmError {
+    if (this.backgroundError === null) {
+      const detail = cause instanceof Error ? cause.message : String(cause);
+      this.backgroundError =
+        cause instanceof LsmError && cause.code === LsmErrorCode.CORRUPTION
+          ? cause
+          : new LsmError(
+              LsmErrorCode.BACKGROUND,
+              `${what}: ${detail}; writes are refused until reopen`,
+              {
+                cause,
+              },
+            );
+      this.options.logger.warn(
+        { err: detail, dir: this.dir },
+        `${what}; the database is now read-only`,
+      );
+    }
+    this.notifyBackground();
+    return this.backgroundError;
+  }
+
+  // -------------------------------------------------------------------------
+  // Stats, close
+  // -------------------------------------------------------------------------
+
+  stats(): EngineStats {
+    const c = this.counters;
+    const cache = this.tableCache.blockCache;
+    const lookups = cache.hits + cache.misses;
+    const written = c.logBytesWritten + c.flushBytesWritten + c.compactionBytesWritten;
+    return {
+      levels: this.version.levels.map((tables, level) => ({
+        level,
+        tables: tables.length,
+        sizeBytes: tables.reduce((sum, t) => sum + t.sizeBytes, 0),
+      })),
+      memtableSizeBytes: this.mem.approximateSizeBytes,
+      immutableMemtables: this.imm === null ? 0 : 1,
+      lastSequence: this.lastSeq,
+      bloom: {
+        useful: c.bloomUseful,
+        falsePositive: c.bloomFalsePositive,
+        truePositive: c.bloomTruePositive,
+      },
+      blockCache: {
+        hits: cache.hits,
+        misses: cache.misses,
+        hitRate: lookups === 0 ? 0 : cache.hits / lookups,
+        sizeBytes: cache.sizeBytes,
+        capacityBytes: cache.capacityBytes,
+      },
+      writeStalls: { slowdowns: c.slowdowns, stops: c.stops, stallMs: Math.round(c.stallMs) },
+      flush: { count: c.flushCount, bytesWritten: c.flushBytesWritten },
+      compaction: {
+        count: c.compactionCount,
+        bytesRead: c.compactionBytesRead,
+        bytesWritten: c.compactionBytesWritten,
+      },
+      userBytesWritten: c.userBytesWritten,
+      logBytesWritten: c.logBytesWritten,
+      writeAmplification: c.userBytesWritten === 0 ? 0 : written / c.userBytesWritten,
+      backgroundError: this.backgroundError?.message ?? null,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Let queued writes finish: they were accepted before close().
+    while (this.writing) await new Promise<void>((resolve) => this.writerIdle.push(resolve));
+    this.closed = true;
+    this.closing = true;
+    if (this.syncTimer !== null) clearInterval(this.syncTimer);
+    this.notifyBackground();
+    await this.flushing?.catch(() => undefined);
+    await this.compacting?.catch(() => undefined);
+    await this.manifestChain;
+    await this.log?.close(this.options.syncPolicy !== "never").catch(() => undefined);
+    await this.tableCache.closeAll();
+    await this.lock.release();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw this.closedError();
+  }
+
+  private closedError(): LsmError {
+    return new LsmError(LsmErrorCode.CLOSED, `database ${this.dir} is closed`);
+  }
+}
+
+function lookupMemtable(memtable: Memtable, key: Buffer, seq: number): Lookup {
+  const node = memtable.get(key, seq);
+  if (node === null) return undefined;
+  return node.type === TYPE_DELETION ? TOMBSTONE : node.value;
+}
+
+/** Opens an L0 table's reader on first movement, so creating an iterator stays synchronous. */
+class LazyTableIterator implements InternalIterator {
+  private inner: InternalIterator | null = null;
+  constructor(
+    private readonly tableCache: TableCache,
+    private readonly table: TableMeta,
+  ) {}
+  private async open(): Promise<InternalIterator> {
+    if (this.inner === null)
+      this.inner = (await this.tableCache.get(this.table)).iterator("cached");
+    return this.inner;
+  }
+  valid(): boolean {
+    return this.inner?.valid() === true;
+  }
+  key(): Buffer {
+    return this.inner!.key();
+  }
+  seq(): number {
+    return this.inner!.seq();
+  }
+  type(): number {
+    return this.inner!.type();
+  }
+  value(): Buffer {
+    return this.inner!.value();
+  }
+  async seekToFirst(): Promise<void> {
+    await (await this.open()).seekToFirst();
+  }
+  async seekToLast(): Promise<void> {
+    await (await this.open()).seekToLast();
+  }
+  async seek(key: Buffer, seq: number): Promise<void> {
+    await (await this.open()).seek(key, seq);
+  }
+  async seekForPrev(key: Buffer, seq: number): Promise<void> {
+    await (await this.open()).seekForPrev(key, seq);
+  }
+  next(): void | Promise<void> {
+    return this.inner!.next();
+  }
+  prev(): void | Promise<void> {
+    return this.inner!.prev();
+  }
+  close(): void {
+    this.inner?.close();
+  }
+}
+
+interface Bounds {
+  lower: Buffer | null;
+  lowerInclusive: boolean;
+  upper: Buffer | null;
+  upperInclusive: boolean;
+}
+
+function iteratorBounds(options: IteratorOptions): Bounds {
+  const bounds: Bounds = { lower: null, lowerInclusive: true, upper: null, upperInclusive: true };
+  if (options.gt !== undefined) {
+    bounds.lower = asBuffer(options.gt);
+    bounds.lowerInclusive = false;
+  } else if (options.gte !== undefined) {
+    bounds.lower = asBuffer(options.gte);
+  }
+  if (options.lt !== undefined) {
+    bounds.upper = asBuffer(options.lt);
+    bounds.upperInclusive = false;
+  } else if (options.lte !== undefined) {
+    bounds.upper = asBuffer(options.lte);
+  }
+  return bounds;
+}
+
+function aboveLower(key: Buffer, bounds: Bounds): boolean {
+  if (bounds.lower === null) return true;
+  const c = Buffer.compare(key, bounds.lower);
+  return bounds.lowerInclusive ? c >= 0 : c > 0;
+}
+
+function belowUpper(key: Buffer, bounds: Bounds): boolean {
+  if (bounds.upper === null) return true;
+  const c = Buffer.compare(key, bounds.upper);
+  return bounds.upperInclusive ? c <= 0 : c < 0;
+}
+
+/**
+ * Forward iteration: entries come newest-first per user key; the first
+ * version visible at `seq` decides (a value is yielded, a tombstone hides the
+ * key); older versions of the same key are skipped.
+ */
+async function* iterateForward(
+  it: InternalIterator,
+  seq: number,
+  bounds: Bounds,
+  limit: number,
+  release: () => void,
+): AsyncGenerator<[Uint8Array, Uint8Array]> {
+  try {
+    if (limit <= 0) return;
+    if (bounds.lower !== null) await it.seek(bounds.lower, MAX_SEQUENCE);
+    else await it.seekToFirst();
+    let done: Buffer | null = null;
+    let yielded = 0;
+    while (it.valid()) {
+      const key = it.key();
+      if (it.seq() > seq || (done !== null && Buffer.compare(key, done) === 0)) {
+        await it.next();
+        continue;
+      }
+      if (!belowUpper(key, bounds)) return;
+      done = key;
+      if (it.type() === TYPE_VALUE && aboveLower(key, bounds)) {
+        yield [Buffer.from(key), Buffer.from(it.value())];
+        if (++yielded >= limit) return;
+      }
+      await it.next();
+    }
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Reverse iteration: entries of one user key come oldest-first; the last one
+ * visible at `seq` before the key changes is the newest visible version.
+ */
+async function* iterateReverse(
+  it: InternalIterator,
+  seq: number,
+  bounds: Bounds,
+  limit: number,
+  release: () => void,
+): AsyncGenerator<[Uint8Array, Uint8Array]> {
+  try {
+    if (limit <= 0) return;
+    if (bounds.upper !== null) {
+      // (key, 0) sorts after every version of key; (key, MAX) before all of them.
+      await it.seekForPrev(bounds.upper, bounds.upperInclusive ? 0 : MAX_SEQUENCE);
+    } else {
+      await it.seekToLast();
+    }
+    let yielded = 0;
+    while (it.valid()) {
+      const key = it.key();
+      let type = -1;
+      let value: Buffer | null = null;
+      while (it.valid() && Buffer.compare(it.key(), key) === 0) {
+        if (it.seq() <= seq) {
+          type = it.type();
+          value = it.value();
+        }
+        await it.prev();
+      }
+      if (!aboveLower(key, bounds)) return;
+      if (type === TYPE_VALUE && belowUpper(key, bounds)) {
+        yield [Buffer.from(key), Buffer.from(value!)];
+        if (++yielded >= limit) return;
+      }
+    }
+  } finally {
+    release();
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Commit log record and write batch encodings. PART OF THE FILE FORMAT.
+ *
+ * A log file is a sequence of records, each:
+ *
+ *   crc32c (4, LE, masked, over type + payload) | length (4, LE, payload bytes) | type (1) | payload
+ *
+ * Type 1 (LOG_RECORD_WRITE_BATCH) is the only type; its payload is one write batch:
+ *
+ *   first sequence (6, LE u48) | reserved (2, zero) | count (4, LE)
+ *   then `count` operations:  op type (1: 0 delete, 1 put) | key length (varint32) | key
+ *                             | (puts only) value length (varint32) | value
+ *
+ * Operation i of the batch gets sequence `first + i`. A batch is one record, so
+ * recovery replays it whole or not at all. Group commit concatenates the
+ * records of several batches into one write(2) (and one fsync).
+ */
+
+import { decoded, getVarint32, putVarint32, varintLength } from "./coding.js";
+import {
+  LOG_HEADER_BYTES,
+  LOG_RECORD_WRITE_BATCH,
+  TYPE_DELETION,
+  TYPE_VALUE,
+} from "./constants.js";
+import { maskedCrc32c } from "./crc32c.js";
+import type { Memtable } from "./memtable.js";
+import type { WriteBatch } from "./write-batch.js";
+
+/** Batch payload header: first sequence (6) + reserved (2) + count (4). Part of the file format. */
+export const BATCH_HEADER_BYTES = 12;
+
+/** Bytes one batch takes as a log record. */
+export function batchRecordSize(batch: WriteBatch): number {
+  let size = LOG_HEADER_BYTES + BATCH_HEADER_BYTES;
+  const { types, keys, values } = batch;
+  for (let i = 0; i < types.length; i++) {
+    const key = keys[i]!;
+    size += 1 + varintLength(key.length) + key.length;
+    if (types[i] === TYPE_VALUE) {
+      const value = values[i]!;
+      size += varintLength(value.length) + value.length;
+    }
+  }
+  return size;
+}
+
+/** Encodes `batch` as one log record at `offset` of `out`; returns the offset after it. */
+export function encodeBatchRecord(
+  out: Buffer,
+  offset: number,
+  batch: WriteBatch,
+  firstSeq: number,
+): number {
+  const payloadStart = offset + LOG_HEADER_BYTES;
+  let p = payloadStart;
+  out.writeUIntLE(firstSeq, p, 6);
+  out[p + 6] = 0;
+  out[p + 7] = 0;
+  out.writeUInt32LE(batch.count, p + 8);
+  p += BATCH_HEADER_BYTES;
+  const { types, keys, values } = batch;
+  for (let i = 0; i < types.length; i++) {
+    const type = types[i]!;
+    const key = keys[i]!;
+    out[p++] = type;
+    p = putVarint32(out, p, key.length);
+    p += key.copy(out, p);
+    if (type === TYPE_VALUE) {
+      const value = values[i]!;
+      p = putVarint32(out, p, value.length);
+      p += value.copy(out, p);
+    }
+  }
+  out.writeUInt32LE(p - payloadStart, offset + 4);
+  out[offset + 8] = LOG_RECORD_WRITE_BATCH;
+  out.writeUInt32LE(maskedCrc32c(out.subarray(offset + 8, p)), offset);
+  return p;
+}
+
+/**
+ * Inserts the operations of one batch payload into `memtable`. Keys and values
+ * are views into `payload` (no copy): the memtable keeps the buffer alive.
+ * Returns the last sequence used, or -1 if the payload is malformed.
+ */
+export function applyBatchPayload(payload: Buffer, memtable: Memtable): number {
+  if (payload.length < BATCH_HEADER_BYTES) return -1;
+  const firstSeq = payload.readUIntLE(0, 6);
+  const count = payload.readUInt32LE(8);
+  const end = payload.length;
+  let p = BATCH_HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    if (p >= end) return -1;
+    const type = payload[p++]!;
+    if (type !== TYPE_VALUE && type !== TYPE_DELETION) return -1;
+    p = getVarint32(payload, p, end);
+    if (p < 0 || p + decoded.value > end) return -1;
+    const key = payload.subarray(p, p + decoded.value);
+    p += decoded.value;
+    let value = EMPTY;
+    if (type === TYPE_VALUE) {
+      p = getVarint32(payload, p, end);
+      if (p < 0 || p + decoded.value > end) return -1;
+      value = payload.subarray(p, p + decoded.value);
+      p += decoded.value;
+    }
+    memtable.add(key, firstSeq + i, type, value);
+  }
+  if (p !== end) return -1;
+  return count === 0 ? firstSeq - 1 : firstSeq + count - 1;
+}
+
+/** Checks a payload's structure without applying it (recovery validates before inserting). */
+export function validateBatchPayload(payload: Buffer): boolean {
+  if (payload.length < BATCH_HEADER_BYTES) return false;
+  const count = payload.readUInt32LE(8);
+  const end = payload.length;
+  let p = BATCH_HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    if (p >= end) return false;
+    const type = payload[p++]!;
+    if (type !== TYPE_VALUE && type !== TYPE_DELETION) return false;
+    p = getVarint32(payload, p, end);
+    if (p < 0 || p + decoded.value > end) return false;
+    p += decoded.value;
+    if (type === TYPE_VALUE) {
+      p = getVarint32(payload, p, end);
+      if (p < 0 || p + decoded.value > end) return false;
+      p += decoded.value;
+    }
+  }
+  return p === end;
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);

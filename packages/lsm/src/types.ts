@@ -1,0 +1,115 @@
+/** The engine's public types: options, the Database interface, iterators, snapshots, stats. */
+import type { WriteBatch } from "./write-batch.js";
+
+export type SyncPolicy = "always" | "everysec" | "never";
+
+export interface Logger {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+export interface OpenOptions {
+  /**
+   * When a write is acknowledged:
+   * - "always": after the log record is fsynced (group commit shares one fsync among concurrent writers);
+   * - "everysec" (default): after write(2) to the log; a background fsync runs every second;
+   * - "never": after write(2); fsync is left to the OS.
+   */
+  syncPolicy?: SyncPolicy;
+  /** Memtable size that triggers a switch to a new memtable and a background flush. */
+  memtableSizeBytes?: number;
+  /** Byte budget of the decoded-block LRU cache. */
+  blockCacheSizeBytes?: number;
+  /** Target size of a table data block before it is cut. */
+  blockSizeBytes?: number;
+  /** Bloom filter bits per key (10 ≈ 1 % false positives); 0 disables filters. */
+  bloomBitsPerKey?: number;
+  logger?: Logger;
+  /** Create the directory and an empty database if missing (default true). */
+  createIfMissing?: boolean;
+  /** Compaction write budget in bytes per second (default 64 MiB/s). */
+  compactionRateBytesPerSecond?: number;
+}
+
+export interface Snapshot {
+  /** Sequence number the snapshot reads at. */
+  readonly sequence: number;
+  release(): void;
+}
+
+export interface ReadOptions {
+  snapshot?: Snapshot;
+}
+
+export interface IteratorOptions {
+  gt?: Uint8Array;
+  gte?: Uint8Array;
+  lt?: Uint8Array;
+  lte?: Uint8Array;
+  reverse?: boolean;
+  /** Maximum number of entries; -1 or undefined for no limit. */
+  limit?: number;
+  snapshot?: Snapshot;
+}
+
+export interface LevelStats {
+  level: number;
+  tables: number;
+  sizeBytes: number;
+}
+
+export interface EngineStats {
+  levels: LevelStats[];
+  memtableSizeBytes: number;
+  immutableMemtables: number;
+  lastSequence: number;
+  bloom: {
+    /** Lookups where a filter proved the key absent and the table was skipped. */
+    useful: number;
+    /** Lookups where a filter said "maybe" but the table did not hold the key. */
+    falsePositive: number;
+    /** Lookups where a filter said "maybe" and the key was there. */
+    truePositive: number;
+  };
+  blockCache: {
+    hits: number;
+    misses: number;
+    hitRate: number;
+    sizeBytes: number;
+    capacityBytes: number;
+  };
+  writeStalls: {
+    /** Write groups delayed because L0 had too many tables. */
+    slowdowns: number;
+    /** Write groups stopped until a flush or compaction finished. */
+    stops: number;
+    stallMs: number;
+  };
+  flush: { count: number; bytesWritten: number };
+  compaction: { count: number; bytesRead: number; bytesWritten: number };
+  /** Bytes of keys and values accepted from callers. */
+  userBytesWritten: number;
+  /** Bytes written to commit logs. */
+  logBytesWritten: number;
+  /** (log + flush + compaction bytes written) / user bytes written. */
+  writeAmplification: number;
+  /** Background error that stopped writes, if any. */
+  backgroundError: string | null;
+}
+
+export interface Database {
+  get(key: Uint8Array, options?: ReadOptions): Promise<Uint8Array | undefined>;
+  /** Resolves when durable per syncPolicy. */
+  put(key: Uint8Array, value: Uint8Array): Promise<void>;
+  delete(key: Uint8Array): Promise<void>;
+  /** Applies the whole batch atomically. */
+  write(batch: WriteBatch): Promise<void>;
+  iterator(options?: IteratorOptions): AsyncIterableIterator<[Uint8Array, Uint8Array]>;
+  snapshot(): Snapshot;
+  /** Writes the current memtable to a table and waits for it (and for earlier flushes). */
+  flush(): Promise<void>;
+  /** Flushes, then compacts until no level is over its target (every level >= 1 holds disjoint tables). */
+  compact(): Promise<void>;
+  stats(): EngineStats;
+  close(): Promise<void>;
+}

@@ -1,0 +1,91 @@
+/**
+ * A WriteBatch collects puts and deletes applied atomically by `Database.write`:
+ * the whole batch is one commit log record, so recovery replays all of it or
+ * none of it. The batch keeps references to the caller's byte arrays until
+ * `write` encodes them; do not mutate them in between.
+ */
+
+import { asBuffer } from "./coding.js";
+import {
+  MAX_BATCH_SIZE_BYTES,
+  MAX_KEY_SIZE_BYTES,
+  MAX_VALUE_SIZE_BYTES,
+  TYPE_DELETION,
+  TYPE_VALUE,
+} from "./constants.js";
+import { LsmError, LsmErrorCode } from "./errors.js";
+
+export class WriteBatch {
+  /** @internal */ readonly types: number[] = [];
+  /** @internal */ readonly keys: Buffer[] = [];
+  /** @internal */ readonly values: Buffer[] = [];
+  /** @internal Sum of key and value lengths, checked against MAX_BATCH_SIZE_BYTES. */
+  sizeBytes = 0;
+
+  put(key: Uint8Array, value: Uint8Array): this {
+    const k = checkKey(key);
+    const v = checkValue(value);
+    this.add(TYPE_VALUE, k, v);
+    return this;
+  }
+
+  delete(key: Uint8Array): this {
+    this.add(TYPE_DELETION, checkKey(key), EMPTY);
+    return this;
+  }
+
+  clear(): this {
+    this.types.length = 0;
+    this.keys.length = 0;
+    this.values.length = 0;
+    this.sizeBytes = 0;
+    return this;
+  }
+
+  get count(): number {
+    return this.types.length;
+  }
+
+  private add(type: number, key: Buffer, value: Buffer): void {
+    const size = this.sizeBytes + key.length + value.length;
+    if (size > MAX_BATCH_SIZE_BYTES) {
+      throw new LsmError(
+        LsmErrorCode.INVALID_ARGUMENT,
+        `write batch larger than ${MAX_BATCH_SIZE_BYTES} bytes (MAX_BATCH_SIZE_BYTES)`,
+      );
+    }
+    this.sizeBytes = size;
+    this.types.push(type);
+    this.keys.push(key);
+    this.values.push(value);
+  }
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+export function checkKey(key: Uint8Array): Buffer {
+  if (!(key instanceof Uint8Array)) {
+    throw new LsmError(LsmErrorCode.INVALID_ARGUMENT, "key must be a Uint8Array");
+  }
+  if (key.length === 0) throw new LsmError(LsmErrorCode.INVALID_ARGUMENT, "key must not be empty");
+  if (key.length > MAX_KEY_SIZE_BYTES) {
+    throw new LsmError(
+      LsmErrorCode.INVALID_ARGUMENT,
+      `key of ${key.length} bytes is larger than ${MAX_KEY_SIZE_BYTES} (MAX_KEY_SIZE_BYTES)`,
+    );
+  }
+  return asBuffer(key);
+}
+
+export function checkValue(value: Uint8Array): Buffer {
+  if (!(value instanceof Uint8Array)) {
+    throw new LsmError(LsmErrorCode.INVALID_ARGUMENT, "value must be a Uint8Array");
+  }
+  if (value.length > MAX_VALUE_SIZE_BYTES) {
+    throw new LsmError(
+      LsmErrorCode.INVALID_ARGUMENT,
+      `value of ${value.length} bytes is larger than ${MAX_VALUE_SIZE_BYTES} (MAX_VALUE_SIZE_BYTES)`,
+    );
+  }
+  return asBuffer(value);
+}
