@@ -30,7 +30,7 @@ import {
   VNODE_SEPARATOR,
 } from "./constants.js";
 import { assertKey, describe, HashRingError, HashRingErrorCode } from "./errors.js";
-import { ketamaKeyHash, md5, xxhash32 } from "./hash.js";
+import { ketamaKeyHash, md5Words, xxhash32 } from "./hash.js";
 import { assertCount, type NodeInput, normalizeNode, type RingNode } from "./node.js";
 import type { Placement } from "./placement.js";
 
@@ -404,11 +404,10 @@ function ketamaPoints(nodes: readonly RingNode[], vnodes: number): Uint32Array[]
     const share = node.weight / totalWeight;
     const digests = Math.floor(share * hashesPerServer * nodes.length);
     const points = new Uint32Array(digests * KETAMA_POINTS_PER_HASH);
+    const words = new Uint32Array(4);
     for (let i = 0; i < digests; i++) {
-      const digest = md5(`${node.id}-${i}`);
-      for (let j = 0; j < KETAMA_POINTS_PER_HASH; j++) {
-        points[i * KETAMA_POINTS_PER_HASH + j] = digest.readUInt32LE(j * 4);
-      }
+      md5Words(`${node.id}-${i}`, words);
+      points.set(words, i * KETAMA_POINTS_PER_HASH);
     }
     return points;
   });

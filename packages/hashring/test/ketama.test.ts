@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HashRing, ketamaKeyHash } from "../src/index.js";
+import { MD5_SINGLE_BLOCK_MAX_BYTES, md5ShortAscii } from "../src/md5.js";
 import { PeerHashRingClass, peerCacheSafe, peerRingOwner, peerVersion } from "./peer.js";
 
 const servers = Array.from({ length: 10 }, (_, i) => `10.0.1.${i + 1}:11211`);
@@ -86,5 +88,29 @@ describe("ketama mode", () => {
       const ours = new HashRing(list, { mode: "ketama" });
       for (let i = 0; i < 100; i++) expect(ours.owner(`k${n}-${i}`)).toBe(peer.get(`k${n}-${i}`));
     }
+  });
+});
+
+describe("md5ShortAscii", () => {
+  it("equals node:crypto MD5 on ASCII up to 55 bytes, and declines everything else", () => {
+    fc.assert(
+      fc.property(
+        fc.string({
+          maxLength: 70,
+          unit: fc.constantFrom("a", "Z", "0", "-", " ", "\u007f", "é", "😀", "\u0000"),
+        }),
+        (text) => {
+          const out = new Uint32Array(4);
+          const bytes = Buffer.byteLength(text);
+          const taken = md5ShortAscii(text, out);
+          expect(taken).toBe(bytes === text.length && bytes <= MD5_SINGLE_BLOCK_MAX_BYTES);
+          if (taken) {
+            const digest = createHash("md5").update(text).digest();
+            expect([...out]).toEqual([0, 1, 2, 3].map((j) => digest.readUInt32LE(4 * j)));
+          }
+        },
+      ),
+      { numRuns: 1_000 },
+    );
   });
 });
