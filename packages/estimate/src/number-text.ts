@@ -75,18 +75,27 @@ export function describeType(raw: unknown): string {
   return `a ${typeof raw}`;
 }
 
+/** Below 10^-6 plain decimals are mostly zeros; such values use exponent form. */
+const PLAIN_MAGNITUDE_MIN = -6;
+
 /**
  * `value` rounded to `digits` significant digits, in plain decimal notation
- * (never exponent form), without trailing zeros: 3472.2 → "3470" at 3 digits
+ * (exponent form only below 10^-6), without trailing zeros: 3472.2 → "3470" at 3 digits
  * would hide the magnitude change, so callers pick a unit first and pass the
  * mantissa (3.4722 → "3.47").
  */
 export function formatSignificant(value: number, digits: number): string {
   if (value === 0 || !Number.isFinite(value)) return String(value);
   const magnitude = Math.floor(Math.log10(Math.abs(value)));
+  if (magnitude < PLAIN_MAGNITUDE_MIN) {
+    // Too small for plain notation to stay readable; exponent form still parses back.
+    return value
+      .toPrecision(digits)
+      .replace(/\.?0+e/, "e")
+      .replace("e+", "e");
+  }
   const decimals = Math.max(0, digits - 1 - magnitude);
-  // toFixed is exact enough below 100 decimals; beyond that the value is noise.
-  const fixed = Math.abs(value).toFixed(Math.min(decimals, 100));
+  const fixed = Math.abs(value).toFixed(decimals);
   const trimmed = fixed.includes(".") ? fixed.replace(/\.?0+$/, "") : fixed;
   return value < 0 ? `-${trimmed}` : trimmed;
 }
