@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decode, parseCount, parseId, PRESETS, SnowflakeErrorCode } from "../src/index.js";
+import { decode, PRESETS, parseCount, parseId, SnowflakeErrorCode } from "../src/index.js";
 
 function message(run: () => unknown, code: string): string {
   try {

@@ -19,7 +19,8 @@ const START_MS = Date.UTC(2026, 0, 1, 12);
 
 function expectStrictlyIncreasing(ids: ArrayLike<bigint>): void {
   for (let i = 1; i < ids.length; i++) {
-    if (ids[i]! <= ids[i - 1]!) throw new Error(`id ${i} (${ids[i]}) is not above id ${i - 1} (${ids[i - 1]})`);
+    if (ids[i]! <= ids[i - 1]!)
+      throw new Error(`id ${i} (${ids[i]}) is not above id ${i - 1} (${ids[i - 1]})`);
   }
 }
 
@@ -30,7 +31,8 @@ function tempFile(name: string): string {
   return join(directory, name);
 }
 afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+  for (const directory of directories.splice(0))
+    rmSync(directory, { recursive: true, force: true });
 });
 
 describe("one generator on the real clock", () => {
@@ -39,7 +41,8 @@ describe("one generator on the real clock", () => {
     let previous = -1n;
     for (let round = 0; round < 300; round++) {
       const batch = generator.nextBatch(10_000);
-      if (batch[0]! <= previous) throw new Error(`batch ${round} starts at or below the previous one`);
+      if (batch[0]! <= previous)
+        throw new Error(`batch ${round} starts at or below the previous one`);
       expectStrictlyIncreasing(batch);
       previous = batch[batch.length - 1]!;
     }
@@ -76,7 +79,10 @@ describe("with an injected clock", () => {
     ]);
     expect(decode(ids[4095]!, twitter)).toMatchObject({ timestamp: START_MS, sequence: 4095 });
     expect(decode(ids[4096]!, twitter)).toMatchObject({ timestamp: START_MS + 1, sequence: 0 });
-    expect(decode(ids[ids.length - 1]!, twitter)).toMatchObject({ timestamp: START_MS + 3, sequence: 4 });
+    expect(decode(ids[ids.length - 1]!, twitter)).toMatchObject({
+      timestamp: START_MS + 3,
+      sequence: 4,
+    });
   });
 
   it("single next() calls wait on overflow too", () => {
@@ -89,7 +95,12 @@ describe("with an injected clock", () => {
 
   it("a small step back is waited out, and the rest of the last millisecond is used", () => {
     const clock = new ManualClock(START_MS);
-    const generator = new SnowflakeGenerator({ layout: twitter, machine: 2, clock, maxBackwardsMs: 5 });
+    const generator = new SnowflakeGenerator({
+      layout: twitter,
+      machine: 2,
+      clock,
+      maxBackwardsMs: 5,
+    });
     const before = generator.nextBatch(10);
     clock.set(START_MS - 3);
     const after = generator.next();
@@ -101,7 +112,12 @@ describe("with an injected clock", () => {
 
   it("a large step back refuses with a typed error carrying the offset, then recovers", () => {
     const clock = new ManualClock(START_MS);
-    const generator = new SnowflakeGenerator({ layout: twitter, machine: 2, clock, maxBackwardsMs: 5 });
+    const generator = new SnowflakeGenerator({
+      layout: twitter,
+      machine: 2,
+      clock,
+      maxBackwardsMs: 5,
+    });
     const last = generator.next();
     clock.set(START_MS - 50);
     let caught: unknown;
@@ -121,7 +137,12 @@ describe("with an injected clock", () => {
   it("a sequence reset never happens before the clock check (the rollback pitfall)", () => {
     // Issue many ids in one ms, step back a little, step forward to the same ms: no reuse.
     const clock = new ManualClock(START_MS);
-    const generator = new SnowflakeGenerator({ layout: twitter, machine: 2, clock, maxBackwardsMs: 10 });
+    const generator = new SnowflakeGenerator({
+      layout: twitter,
+      machine: 2,
+      clock,
+      maxBackwardsMs: 10,
+    });
     const seen = new Set<bigint>(generator.nextBatch(100));
     clock.set(START_MS - 1);
     for (const id of generator.nextBatch(100)) {
@@ -143,7 +164,9 @@ describe("with an injected clock", () => {
 
   it("refuses worker ids that do not fit their fields and counts below 1", () => {
     expect(() => new SnowflakeGenerator({ layout: twitter, machine: 32 })).toThrow(/0\.\.31/);
-    expect(() => new SnowflakeGenerator({ layout: twitter, datacenter: -1, machine: 0 })).toThrow(SnowflakeError);
+    expect(() => new SnowflakeGenerator({ layout: twitter, datacenter: -1, machine: 0 })).toThrow(
+      SnowflakeError,
+    );
     const generator = new SnowflakeGenerator({ layout: twitter, machine: 0 });
     expect(() => generator.nextBatch(0)).toThrow(/positive integer/);
   });
@@ -170,7 +193,13 @@ describe("restart safety with the state file", () => {
   it("a restart after the clock stepped back waits past the reservation and repeats nothing", () => {
     const path = tempFile("ids.state");
     const clock = new ManualClock(START_MS);
-    const first = new SnowflakeGenerator({ layout: twitter, machine: 4, clock, stateFile: path, reserveAheadMs: 1_000 });
+    const first = new SnowflakeGenerator({
+      layout: twitter,
+      machine: 4,
+      clock,
+      stateFile: path,
+      reserveAheadMs: 1_000,
+    });
     const issued = new Set<bigint>();
     for (let ms = 0; ms < 20; ms++) {
       for (const id of first.nextBatch(500)) issued.add(id);
@@ -202,7 +231,13 @@ describe("restart safety with the state file", () => {
     const clock = new ManualClock(START_MS);
     new SnowflakeGenerator({ layout: twitter, machine: 4, clock, stateFile: path }).next();
     clock.set(START_MS - 60_000);
-    const second = new SnowflakeGenerator({ layout: twitter, machine: 4, clock, stateFile: path, maxStartupWaitMs: 10_000 });
+    const second = new SnowflakeGenerator({
+      layout: twitter,
+      machine: 4,
+      clock,
+      stateFile: path,
+      maxStartupWaitMs: 10_000,
+    });
     let caught: unknown;
     try {
       second.next();
@@ -232,7 +267,13 @@ describe("restart safety with the state file", () => {
   it("reserves ahead: the file is rewritten only when time passes the reservation", () => {
     const path = tempFile("ids.state");
     const clock = new ManualClock(START_MS);
-    const generator = new SnowflakeGenerator({ layout: twitter, machine: 4, clock, stateFile: path, reserveAheadMs: 100 });
+    const generator = new SnowflakeGenerator({
+      layout: twitter,
+      machine: 4,
+      clock,
+      stateFile: path,
+      reserveAheadMs: 100,
+    });
     generator.next();
     expect(readStateFile(path)?.reservedUntilMs).toBe(START_MS + 100);
     clock.advance(100);
@@ -250,10 +291,16 @@ describe("restart safety with the state file", () => {
       expect.objectContaining({ code: SnowflakeErrorCode.STATE_FILE_CORRUPT }),
     );
     const clock = new ManualClock(START_MS);
-    new SnowflakeGenerator({ layout: twitter, machine: 1, clock, stateFile: path.replace("ids", "ok") }).next();
+    new SnowflakeGenerator({
+      layout: twitter,
+      machine: 1,
+      clock,
+      stateFile: path.replace("ids", "ok"),
+    }).next();
     const other = path.replace("ids", "ok");
-    expect(() => new SnowflakeGenerator({ layout: PRESETS.discord, machine: 1, clock, stateFile: other })).toThrow(
-      expect.objectContaining({ code: SnowflakeErrorCode.STATE_FILE_MISMATCH }),
-    );
+    expect(
+      () =>
+        new SnowflakeGenerator({ layout: PRESETS.discord, machine: 1, clock, stateFile: other }),
+    ).toThrow(expect.objectContaining({ code: SnowflakeErrorCode.STATE_FILE_MISMATCH }));
   });
 });

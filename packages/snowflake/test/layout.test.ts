@@ -36,9 +36,26 @@ describe("layouts", () => {
   });
 
   it("presets carry the published parameters", () => {
-    expect(PRESETS.twitter).toMatchObject({ epochMs: 1288834974657, timestampBits: 41, datacenterBits: 5, machineBits: 5, sequenceBits: 12 });
-    expect(PRESETS.discord).toMatchObject({ epochMs: 1420070400000, datacenterBits: 5, machineBits: 5, sequenceBits: 12 });
-    expect(PRESETS.sonyflake).toMatchObject({ epochMs: Date.parse("2014-09-01T00:00:00Z"), timeUnitMs: 10, timestampBits: 39, machineBits: 16, sequenceBits: 8 });
+    expect(PRESETS.twitter).toMatchObject({
+      epochMs: 1288834974657,
+      timestampBits: 41,
+      datacenterBits: 5,
+      machineBits: 5,
+      sequenceBits: 12,
+    });
+    expect(PRESETS.discord).toMatchObject({
+      epochMs: 1420070400000,
+      datacenterBits: 5,
+      machineBits: 5,
+      sequenceBits: 12,
+    });
+    expect(PRESETS.sonyflake).toMatchObject({
+      epochMs: Date.parse("2014-09-01T00:00:00Z"),
+      timeUnitMs: 10,
+      timestampBits: 39,
+      machineBits: 16,
+      sequenceBits: 8,
+    });
     expect(PRESETS.instagram).toMatchObject({ machineBits: 13, sequenceBits: 10 });
     expect(preset("instagram", { epochMs: 1_600_000_000_000 }).epochMs).toBe(1_600_000_000_000);
   });
@@ -52,7 +69,12 @@ describe("layouts", () => {
     const g = geometryOf(PRESETS.sonyflake);
     expect(g).toMatchObject({ machineShift: 0, sequenceShift: 16, timestampShift: 24 });
     const t = geometryOf(PRESETS.twitter);
-    expect(t).toMatchObject({ sequenceShift: 0, machineShift: 12, datacenterShift: 17, timestampShift: 22 });
+    expect(t).toMatchObject({
+      sequenceShift: 0,
+      machineShift: 12,
+      datacenterShift: 17,
+      timestampShift: 22,
+    });
   });
 
   it("refuses layouts that are not 63 bits, have empty fields, or an epoch in the future", () => {

@@ -42,7 +42,12 @@ describe("decode(generate) round-trips for every preset", () => {
             expect(ids[i]! < 1n << 63n).toBe(true);
           }
           // The string path produces the same ids as the batch path.
-          const twin = new SnowflakeGenerator({ layout, datacenter, machine, clock: new ManualClock(nowMs) });
+          const twin = new SnowflakeGenerator({
+            layout,
+            datacenter,
+            machine,
+            clock: new ManualClock(nowMs),
+          });
           expect(twin.nextStrings(count)).toEqual([...ids].map(String));
         },
       ),
@@ -67,39 +72,45 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
 describe("model: any sequence of clock moves and requests", () => {
   it("never issues an id at or below the last one, and refuses exactly when the step back is too large", () => {
     fc.assert(
-      fc.property(fc.array(stepArbitrary, { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 8 }), (steps, maxBackwardsMs) => {
-        const layout = PRESETS.twitter;
-        const clock = new ManualClock(NOW_MS);
-        const generator = new SnowflakeGenerator({ layout, machine: 5, clock, maxBackwardsMs });
-        // The model: the highest timestamp used so far, and the last id.
-        let lastId = -1n;
-        let highestMs = -1;
-        for (const step of steps) {
-          if (step.kind === "advance") clock.advance(step.ms);
-          else if (step.kind === "back") clock.advance(-step.ms);
-          else {
-            const behindMs = highestMs - clock.nowMs();
-            const expectRefusal = highestMs >= 0 && behindMs > maxBackwardsMs;
-            const issuedBefore = generator.issuedTotal;
-            try {
-              const ids = step.kind === "next" ? [generator.next()] : [...generator.nextBatch(step.count)];
-              expect(expectRefusal).toBe(false);
-              for (const id of ids) {
-                if (id <= lastId) throw new Error(`id ${id} is not above the last one, ${lastId}`);
-                lastId = id;
+      fc.property(
+        fc.array(stepArbitrary, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 8 }),
+        (steps, maxBackwardsMs) => {
+          const layout = PRESETS.twitter;
+          const clock = new ManualClock(NOW_MS);
+          const generator = new SnowflakeGenerator({ layout, machine: 5, clock, maxBackwardsMs });
+          // The model: the highest timestamp used so far, and the last id.
+          let lastId = -1n;
+          let highestMs = -1;
+          for (const step of steps) {
+            if (step.kind === "advance") clock.advance(step.ms);
+            else if (step.kind === "back") clock.advance(-step.ms);
+            else {
+              const behindMs = highestMs - clock.nowMs();
+              const expectRefusal = highestMs >= 0 && behindMs > maxBackwardsMs;
+              const issuedBefore = generator.issuedTotal;
+              try {
+                const ids =
+                  step.kind === "next" ? [generator.next()] : [...generator.nextBatch(step.count)];
+                expect(expectRefusal).toBe(false);
+                for (const id of ids) {
+                  if (id <= lastId)
+                    throw new Error(`id ${id} is not above the last one, ${lastId}`);
+                  lastId = id;
+                }
+                highestMs = decode(lastId, layout).timestamp;
+                // Waiting is the only way the clock moves on its own, and never past what is needed.
+                expect(clock.nowMs()).toBeLessThanOrEqual(highestMs);
+              } catch (error) {
+                if (!(error instanceof ClockBackwardsError)) throw error;
+                expect(expectRefusal).toBe(true);
+                expect(error.offsetMs).toBe(behindMs);
+                expect(generator.issuedTotal).toBe(issuedBefore);
               }
-              highestMs = decode(lastId, layout).timestamp;
-              // Waiting is the only way the clock moves on its own, and never past what is needed.
-              expect(clock.nowMs()).toBeLessThanOrEqual(highestMs);
-            } catch (error) {
-              if (!(error instanceof ClockBackwardsError)) throw error;
-              expect(expectRefusal).toBe(true);
-              expect(error.offsetMs).toBe(behindMs);
-              expect(generator.issuedTotal).toBe(issuedBefore);
             }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -1,0 +1,187 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createLeasedGenerator,
+  decode,
+  LeaseLostError,
+  PRESETS,
+  SnowflakeErrorCode,
+  WorkerIdLease,
+} from "../src/index.js";
+import { type RedisServer, startRedisServer } from "./helpers/redis-server.js";
+
+let redis: RedisServer;
+let admin: Redis;
+let prefixCounter = 0;
+/** Each test gets its own key prefix, so tests sharing the server do not see each other's leases. */
+const nextPrefix = () => `test${++prefixCounter}`;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  admin = new Redis(redis.url);
+});
+
+afterAll(async () => {
+  admin?.disconnect();
+  await redis?.stop();
+});
+
+async function eventually<T>(
+  probe: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      return await probe();
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}: ${String(lastError)}`);
+}
+
+describe("worker-id leases against a real redis-server", () => {
+  it("concurrent leasers get distinct ids; when all are taken the next one is refused", async () => {
+    const keyPrefix = nextPrefix();
+    const options = { url: redis.url, datacenter: 2, maxMachine: 7, keyPrefix, ttlMs: 5_000 };
+    const leases = await Promise.all(
+      Array.from({ length: 8 }, () => WorkerIdLease.acquire(options)),
+    );
+    try {
+      const machines = leases.map((lease) => lease.machine).sort((a, b) => a - b);
+      expect(machines).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      await expect(WorkerIdLease.acquire(options)).rejects.toMatchObject({
+        code: SnowflakeErrorCode.LEASE_UNAVAILABLE,
+      });
+      expect(await admin.get(`${keyPrefix}:dc:2:machine:3`)).not.toBeNull();
+    } finally {
+      await Promise.all(leases.map((lease) => lease.release(null)));
+    }
+    expect(await admin.exists(`${keyPrefix}:dc:2:machine:3`)).toBe(0);
+  });
+
+  it("a crashed holder's id expires and is recycled; the new holder starts after its mark", async () => {
+    const keyPrefix = nextPrefix();
+    const crashed = await createLeasedGenerator({
+      layout: PRESETS.twitter,
+      lease: { url: redis.url, keyPrefix, ttlMs: 400 },
+    });
+    expect(crashed.lease.machine).toBe(0);
+    const lastOfCrashed = crashed.generator.nextBatch(1_000)[999]!;
+    crashed.lease.abandon(); // no release: the key must expire on its own
+    const second = await createLeasedGenerator({
+      layout: PRESETS.twitter,
+      lease: { url: redis.url, keyPrefix, ttlMs: 400 },
+    });
+    // Taken while the crashed lease was still alive: a different id.
+    expect(second.lease.machine).toBe(1);
+    await eventually(async () => {
+      if ((await admin.exists(`${keyPrefix}:dc:0:machine:0`)) !== 0)
+        throw new Error("still leased");
+    }, "the crashed lease to expire");
+    const third = await createLeasedGenerator({
+      layout: PRESETS.twitter,
+      lease: { url: redis.url, keyPrefix, ttlMs: 400 },
+    });
+    try {
+      expect(third.lease.machine).toBe(0);
+      expect(third.lease.previousMarkMs).toBeGreaterThanOrEqual(
+        decode(lastOfCrashed, PRESETS.twitter).timestamp,
+      );
+      await third.generator.waitUntilReady();
+      const id = third.generator.next();
+      expect(decode(id, PRESETS.twitter).timestamp).toBeGreaterThan(third.lease.previousMarkMs!);
+      expect(id).toBeGreaterThan(lastOfCrashed);
+    } finally {
+      await third.close();
+      await second.close();
+    }
+  });
+
+  it("a lost lease stops issuing with a clear error, and issuing resumes once re-acquired", async () => {
+    const keyPrefix = nextPrefix();
+    const events: string[] = [];
+    const leased = await createLeasedGenerator({
+      layout: PRESETS.twitter,
+      datacenter: 1,
+      lease: { url: redis.url, keyPrefix, ttlMs: 300, onEvent: (event) => events.push(event.kind) },
+    });
+    try {
+      const before = leased.generator.next();
+      // Someone else takes the id (an operator, or a holder that saw it expire).
+      await admin.set(`${keyPrefix}:dc:1:machine:0`, "intruder", "PX", 60_000);
+      const error = await eventually(() => {
+        try {
+          leased.generator.next();
+        } catch (caught) {
+          return caught;
+        }
+        throw new Error("still issuing");
+      }, "the lease to be lost");
+      expect(error).toBeInstanceOf(LeaseLostError);
+      expect((error as LeaseLostError).code).toBe(SnowflakeErrorCode.LEASE_LOST);
+      expect((error as Error).message).toMatch(/not issuing ids until it is re-acquired/);
+      expect(leased.lease.held).toBe(false);
+      // It re-acquires the lowest free id (1) and, after the mark, issues again.
+      const after = await eventually(() => leased.generator.next(), "issuing to resume");
+      expect(leased.lease.machine).toBe(1);
+      expect(decode(after, PRESETS.twitter)).toMatchObject({ machine: 1, datacenter: 1 });
+      expect(after).toBeGreaterThan(before);
+      expect(events).toContain("lost");
+      expect(events.filter((kind) => kind === "acquired").length).toBe(2);
+    } finally {
+      await leased.close();
+    }
+  });
+
+  it("a holder that cannot reach Redis stops issuing when its lease would expire", async () => {
+    const keyPrefix = nextPrefix();
+    const own = await startRedisServer();
+    const leased = await createLeasedGenerator({
+      layout: PRESETS.twitter,
+      lease: { url: own.url, keyPrefix, ttlMs: 300 },
+    });
+    try {
+      leased.generator.next();
+      await own.stop();
+      const error = await eventually(() => {
+        try {
+          leased.generator.next();
+        } catch (caught) {
+          return caught;
+        }
+        throw new Error("still issuing");
+      }, "the lease to lapse");
+      expect(error).toBeInstanceOf(LeaseLostError);
+    } finally {
+      leased.lease.abandon();
+    }
+  });
+
+  it("a graceful release lowers the mark to the last timestamp used, so the next holder need not wait", async () => {
+    const keyPrefix = nextPrefix();
+    const first = await createLeasedGenerator({
+      layout: PRESETS.twitter,
+      lease: { url: redis.url, keyPrefix, ttlMs: 5_000 },
+    });
+    first.generator.nextBatch(100);
+    const lastMs = first.generator.lastTimestampMs!;
+    await first.close();
+    expect(Number(await admin.get(`${keyPrefix}:dc:0:machine:0:mark`))).toBe(lastMs);
+    const second = await createLeasedGenerator({
+      layout: PRESETS.twitter,
+      lease: { url: redis.url, keyPrefix, ttlMs: 5_000 },
+    });
+    try {
+      expect(second.lease.machine).toBe(0);
+      expect(second.lease.previousMarkMs).toBe(lastMs);
+      expect(second.generator.startupWaitMs()).toBeLessThanOrEqual(1);
+    } finally {
+      await second.close();
+    }
+  });
+});

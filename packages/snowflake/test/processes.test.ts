@@ -1,0 +1,205 @@
+/**
+ * Real processes: the built CLI (`npm test` builds first), several at once
+ * with distinct machine ids, and the service as a child process with leases
+ * from a real redis-server.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decode, PRESETS, readStateFile } from "../src/index.js";
+import { type RedisServer, startRedisServer } from "./helpers/redis-server.js";
+
+const run = promisify(execFile);
+const repoRoot = resolve(fileURLToPath(import.meta.url), "../../../..");
+const cli = join(repoRoot, "packages/cli/dist/main.js");
+
+let redis: RedisServer;
+const directory = mkdtempSync(join(tmpdir(), "snowflake-processes-"));
+
+beforeAll(async () => {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npx tsc -b)`);
+  redis = await startRedisServer();
+});
+
+afterAll(async () => {
+  await redis?.stop();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+}
+
+async function startServer(args: string[]): Promise<Server> {
+  const child = spawn(
+    process.execPath,
+    [cli, "ids", "serve", "--port", "0", "--log-level", "warn", ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const url = await new Promise<string>((resolvePromise, reject) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (match) resolvePromise(match[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
+  });
+  return { child, url, stderr: () => stderr };
+}
+
+async function stopServer(server: Server): Promise<number | null> {
+  if (server.child.exitCode !== null) return server.child.exitCode;
+  const exited = new Promise<number | null>((resolvePromise) =>
+    server.child.once("exit", resolvePromise),
+  );
+  server.child.kill("SIGTERM");
+  return exited;
+}
+
+describe("several real processes", () => {
+  it("`ids next` in four processes with distinct machine ids: no duplicates among a million ids", async () => {
+    const perProcess = 250_000;
+    const outputs = await Promise.all(
+      [0, 1, 2, 3].map((machine) =>
+        run(
+          process.execPath,
+          [
+            cli,
+            "ids",
+            "next",
+            "--count",
+            String(perProcess),
+            "--machine",
+            String(machine),
+            "--json",
+          ],
+          {
+            maxBuffer: 64 * 1024 * 1024,
+          },
+        ),
+      ),
+    );
+    const seen = new Set<string>();
+    outputs.forEach(({ stdout }, machine) => {
+      const { ids } = JSON.parse(stdout) as { ids: string[] };
+      expect(ids.length).toBe(perProcess);
+      expect(decode(ids[0]!, PRESETS.twitter).machine).toBe(machine);
+      expect(decode(ids[perProcess - 1]!, PRESETS.twitter).machine).toBe(machine);
+      for (const id of ids) seen.add(id);
+    });
+    expect(seen.size).toBe(4 * perProcess);
+  });
+
+  it("`ids decode` prints the JSON fields the issue names, and refuses bad ids in one line", async () => {
+    const { stdout } = await run(process.execPath, [
+      cli,
+      "ids",
+      "decode",
+      "175928847299117063",
+      "--preset",
+      "discord",
+      "--json",
+    ]);
+    expect(JSON.parse(stdout)).toMatchObject({
+      timestamp: 1462015105796,
+      iso: "2016-04-30T11:18:25.796Z",
+      datacenter: 1,
+      machine: 0,
+      sequence: 7,
+    });
+    const failure = await run(process.execPath, [
+      cli,
+      "ids",
+      "decode",
+      "9223372036854775808",
+    ]).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr.trim()).toBe(
+      "scaleout: id 9223372036854775808 is not below 2^63 (9223372036854775808); ids are 0..2^63-1",
+    );
+  });
+
+  it("`ids serve` refuses a bad setting with one line naming the field", async () => {
+    const failure = await run(process.execPath, [
+      cli,
+      "ids",
+      "serve",
+      "--port",
+      "70000",
+      "--machine",
+      "1",
+    ]).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr.trim()).toBe(
+      "scaleout: port (from flags): must be in 0..65535, got 70000",
+    );
+  });
+
+  it("two leased services get distinct machine ids, issue no duplicates, and release on SIGTERM", async () => {
+    const servers = await Promise.all(
+      [0, 1].map(() => startServer(["--lease", redis.url, "--lease-ttl-ms", "2000"])),
+    );
+    try {
+      const machines = await Promise.all(
+        servers.map(
+          async (server) =>
+            ((await (await fetch(`${server.url}/readyz`)).json()) as { machine: number }).machine,
+        ),
+      );
+      expect(new Set(machines).size).toBe(2);
+      const seen = new Set<string>();
+      for (let round = 0; round < 5; round++) {
+        const batches = await Promise.all(
+          servers.map(
+            async (server) =>
+              ((await (await fetch(`${server.url}/ids?count=10000`)).json()) as { ids: string[] })
+                .ids,
+          ),
+        );
+        for (const batch of batches) for (const id of batch) seen.add(id);
+      }
+      expect(seen.size).toBe(2 * 5 * 10_000);
+    } finally {
+      const codes = await Promise.all(servers.map(stopServer));
+      expect(codes).toEqual([0, 0]);
+    }
+    const admin = new Redis(redis.url);
+    try {
+      expect(await admin.keys("scaleout:snowflake:dc:0:machine:?")).toEqual([]);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it("SIGTERM flushes the state file; a restarted service continues above the last id", async () => {
+    const stateFile = join(directory, "serve.state");
+    const first = await startServer(["--machine", "6", "--state-file", stateFile]);
+    const last = ((await (await fetch(`${first.url}/ids?count=3000`)).json()) as { ids: string[] })
+      .ids[2999]!;
+    expect(await stopServer(first)).toBe(0);
+    const record = readStateFile(stateFile);
+    expect(record).toMatchObject({ clean: true, machine: 6 });
+    expect(record!.reservedUntilMs).toBeGreaterThanOrEqual(decode(last, PRESETS.twitter).timestamp);
+    const second = await startServer(["--machine", "6", "--state-file", stateFile]);
+    try {
+      const next = ((await (await fetch(`${second.url}/id`)).json()) as { id: string }).id;
+      expect(BigInt(next)).toBeGreaterThan(BigInt(last));
+    } finally {
+      expect(await stopServer(second)).toBe(0);
+    }
+  });
+});
