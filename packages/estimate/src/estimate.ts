@@ -123,7 +123,9 @@ export function estimateLines(assumptions: Assumptions, human: Human): EstimateL
 
   if (assumptions.objects.length > 0) {
     const perKind = assumptions.objects.map((kind) =>
-      add(objectStoragePerDay(human, kind.name, writes.value, kind.fraction, kind.sizeBytes)),
+      add(
+        objectStoragePerDay(human, kind.name, writes.value, kind.fraction, kind.sizeBytes, plural),
+      ),
     );
     const perDay = add(sumOf(human, "storage_per_day", "Storage per day (all kinds)", perKind));
     add(storagePerYear(human, perDay.value));

@@ -126,11 +126,12 @@ export function objectStoragePerDay(
   writesPerDayCount: number,
   fraction: number,
   sizeBytes: number,
+  actionPlural = "writes",
 ): EstimateLine {
   return line(human, {
     key: `storage_per_day.${kind}`,
     label: `Storage per day: ${kind}`,
-    formula: `writes per day × share with ${kind} × ${kind} size`,
+    formula: `${actionPlural} per day × share with ${kind} × ${kind} size`,
     substituted: `${human.count(writesPerDayCount)} × ${human.percent(fraction)} × ${human.size(sizeBytes)}`,
     value: writesPerDayCount * fraction * sizeBytes,
     unit: "bytes/day",
