@@ -27,6 +27,9 @@ export class RateLimitError extends Error {
   }
 }
 
-export function isRateLimitError(error: unknown, code?: RateLimitErrorCode): error is RateLimitError {
+export function isRateLimitError(
+  error: unknown,
+  code?: RateLimitErrorCode,
+): error is RateLimitError {
   return error instanceof RateLimitError && (code === undefined || error.code === code);
 }

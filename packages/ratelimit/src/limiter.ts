@@ -43,7 +43,8 @@ export class RateLimiter {
         `key "${key}" is over its limit; retry after ${decision.retryAfterMs} ms`,
       );
     }
-    if (decision.delayMs > 0) await sleep(decision.delayMs, undefined, signal ? { signal } : undefined);
+    if (decision.delayMs > 0)
+      await sleep(decision.delayMs, undefined, signal ? { signal } : undefined);
     return decision;
   }
 

@@ -70,7 +70,10 @@ export class RateLimitMetrics {
     if (!decision.allowed) {
       this.overLimit.inc(labels, cost);
       if (shadow) this.shadowMode.inc(labels, cost);
-    } else if (decision.limit > 0 && decision.limit - decision.remaining > NEAR_LIMIT_RATIO * decision.limit) {
+    } else if (
+      decision.limit > 0 &&
+      decision.limit - decision.remaining > NEAR_LIMIT_RATIO * decision.limit
+    ) {
       this.nearLimit.inc(labels, cost);
     }
   }

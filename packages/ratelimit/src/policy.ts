@@ -90,7 +90,10 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   if (!Number.isSafeInteger(burst) || burst < 0) invalid(`burst ${burst} must be an integer >= 0`);
   // A limit of 0 denies everything (envoy configs use it to ban a value), whatever the burst.
   const capacity = limit === 0 ? 0 : burst;
-  if (policy.burst !== undefined && !["token_bucket", "leaking_bucket", "gcra"].includes(algorithm)) {
+  if (
+    policy.burst !== undefined &&
+    !["token_bucket", "leaking_bucket", "gcra"].includes(algorithm)
+  ) {
     invalid(`burst applies to token_bucket, leaking_bucket and gcra, not ${algorithm}`);
   }
   const divisor = limit === 0 ? periodMs : gcd(limit, periodMs);
@@ -104,7 +107,8 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     invalid(`leakMode applies to leaking_bucket only`);
   }
   const maxWaitMs = policy.maxWaitMs ?? periodMs;
-  if (!Number.isSafeInteger(maxWaitMs) || maxWaitMs < 0) invalid(`maxWaitMs ${maxWaitMs} must be an integer >= 0`);
+  if (!Number.isSafeInteger(maxWaitMs) || maxWaitMs < 0)
+    invalid(`maxWaitMs ${maxWaitMs} must be an integer >= 0`);
   const emissionIntervalMs = limit === 0 ? 0 : periodMs / limit;
   return {
     algorithm,

@@ -24,17 +24,21 @@ function replay(policy: Policy, traffic: readonly { atMs: number; cost: number }
     const step = algorithm.decide(compiled, state, request.atMs, request.cost);
     state = step.state;
     decisions.push(step.decision);
-    if (step.decision.allowed) admitted.push({ atMs: request.atMs + step.decision.delayMs, cost: request.cost });
+    if (step.decision.allowed)
+      admitted.push({ atMs: request.atMs + step.decision.delayMs, cost: request.cost });
   }
   return { admitted, decisions };
 }
 
 /** Random traffic: increasing integer times, weights 1..3, bursts allowed (gap 0). */
 const trafficArbitrary = fc
-  .array(fc.record({ gapMs: fc.integer({ min: 0, max: 400 }), cost: fc.integer({ min: 1, max: 3 }) }), {
-    minLength: 1,
-    maxLength: 150,
-  })
+  .array(
+    fc.record({ gapMs: fc.integer({ min: 0, max: 400 }), cost: fc.integer({ min: 1, max: 3 }) }),
+    {
+      minLength: 1,
+      maxLength: 150,
+    },
+  )
   .map((items) => {
     let atMs = 5_000_000;
     return items.map(({ gapMs, cost }) => {
@@ -116,13 +120,22 @@ describe("exact algorithms never admit more than the limit", () => {
         trafficArbitrary.map((t) => t.map((r) => ({ ...r, cost: 1 }))),
         (limit, burst, maxWaitMs, traffic) => {
           const periodMs = 1000;
-          const policy: Policy = { algorithm: "leaking_bucket", limit, periodMs, burst, leakMode: "queue", maxWaitMs };
+          const policy: Policy = {
+            algorithm: "leaking_bucket",
+            limit,
+            periodMs,
+            burst,
+            leakMode: "queue",
+            maxWaitMs,
+          };
           const { admitted, decisions } = replay(policy, traffic);
           for (const d of decisions) expect(d.delayMs).toBeLessThanOrEqual(maxWaitMs);
           // Departures (arrival + delay) are spaced by at least one emission interval.
           const departures = admitted.map((a) => a.atMs).sort((a, b) => a - b);
           for (let i = 1; i < departures.length; i++) {
-            expect(departures[i]! - departures[i - 1]!).toBeGreaterThanOrEqual(Math.floor(periodMs / limit));
+            expect(departures[i]! - departures[i - 1]!).toBeGreaterThanOrEqual(
+              Math.floor(periodMs / limit),
+            );
           }
         },
       ),
@@ -136,27 +149,36 @@ describe("token bucket shape", () => {
     // Burst >= 2: with a bucket of one token, a token that refills between two
     // millisecond arrivals overflows; that is the algorithm, not a counting error.
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 50 }), fc.integer({ min: 1, max: 50 }), (burst, perSecond) => {
-        const periodMs = 1000;
-        const policy = compilePolicy({ algorithm: "token_bucket", limit: perSecond, periodMs, burst });
-        let state: unknown;
-        const t0 = 1_000_000;
-        let admittedAtOnce = 0;
-        for (let i = 0; i < burst + 10; i++) {
-          const step = ALGORITHM_BY_NAME.token_bucket.decide(policy, state, t0, 1);
-          state = step.state;
-          if (step.decision.allowed) admittedAtOnce++;
-        }
-        expect(admittedAtOnce).toBe(burst);
-        // Ten seconds of requests every millisecond: one admission per token refilled.
-        let admittedLater = 0;
-        for (let t = t0 + 1; t <= t0 + 10 * periodMs; t++) {
-          const step = ALGORITHM_BY_NAME.token_bucket.decide(policy, state, t, 1);
-          state = step.state;
-          if (step.decision.allowed) admittedLater++;
-        }
-        expect(admittedLater).toBe(10 * perSecond);
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 50 }),
+        fc.integer({ min: 1, max: 50 }),
+        (burst, perSecond) => {
+          const periodMs = 1000;
+          const policy = compilePolicy({
+            algorithm: "token_bucket",
+            limit: perSecond,
+            periodMs,
+            burst,
+          });
+          let state: unknown;
+          const t0 = 1_000_000;
+          let admittedAtOnce = 0;
+          for (let i = 0; i < burst + 10; i++) {
+            const step = ALGORITHM_BY_NAME.token_bucket.decide(policy, state, t0, 1);
+            state = step.state;
+            if (step.decision.allowed) admittedAtOnce++;
+          }
+          expect(admittedAtOnce).toBe(burst);
+          // Ten seconds of requests every millisecond: one admission per token refilled.
+          let admittedLater = 0;
+          for (let t = t0 + 1; t <= t0 + 10 * periodMs; t++) {
+            const step = ALGORITHM_BY_NAME.token_bucket.decide(policy, state, t, 1);
+            state = step.state;
+            if (step.decision.allowed) admittedLater++;
+          }
+          expect(admittedLater).toBe(10 * perSecond);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -164,7 +186,13 @@ describe("token bucket shape", () => {
   it("a denied request's retryAfterMs is exact: admitted then, not a millisecond earlier", () => {
     fc.assert(
       fc.property(
-        fc.constantFrom<AlgorithmName>("token_bucket", "gcra", "leaking_bucket", "sliding_window_log", "fixed_window"),
+        fc.constantFrom<AlgorithmName>(
+          "token_bucket",
+          "gcra",
+          "leaking_bucket",
+          "sliding_window_log",
+          "fixed_window",
+        ),
         limitArbitrary,
         trafficArbitrary,
         (algorithm, limit, traffic) => {
@@ -176,11 +204,15 @@ describe("token bucket shape", () => {
             if (!step.decision.allowed && step.decision.retryAfterMs > 0) {
               const retry = step.decision.retryAfterMs;
               // Decisions are pure: probing the future from the same state changes nothing.
-              expect(impl.decide(policy, structuredClone(step.state), atMs + retry, cost).decision.allowed).toBe(true);
+              expect(
+                impl.decide(policy, structuredClone(step.state), atMs + retry, cost).decision
+                  .allowed,
+              ).toBe(true);
               if (retry > 1) {
-                expect(impl.decide(policy, structuredClone(step.state), atMs + retry - 1, cost).decision.allowed).toBe(
-                  false,
-                );
+                expect(
+                  impl.decide(policy, structuredClone(step.state), atMs + retry - 1, cost).decision
+                    .allowed,
+                ).toBe(false);
               }
             }
             state = step.state;
@@ -232,7 +264,9 @@ describe("policy validation", () => {
       { algorithm: "sliding_window_log", limit: 2 ** 40, periodMs: 365 * 86_400_000 },
     ];
     for (const policy of bad) {
-      expect(() => compilePolicy(policy)).toThrow(expect.objectContaining({ code: "SCALEOUT_RL_INVALID_POLICY" }));
+      expect(() => compilePolicy(policy)).toThrow(
+        expect.objectContaining({ code: "SCALEOUT_RL_INVALID_POLICY" }),
+      );
     }
   });
 });

@@ -25,7 +25,10 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function admittedAcrossProcesses(policy: Policy, key: string): Promise<{ admitted: number; elapsedMs: number }> {
+async function admittedAcrossProcesses(
+  policy: Policy,
+  key: string,
+): Promise<{ admitted: number; elapsedMs: number }> {
   const started = Date.now();
   const outputs = await Promise.all(
     Array.from({ length: PROCESSES }, () =>
@@ -43,7 +46,10 @@ async function admittedAcrossProcesses(policy: Policy, key: string): Promise<{ a
       }),
     ),
   );
-  const admitted = outputs.reduce((sum, { stdout }) => sum + (JSON.parse(stdout) as { admitted: number }).admitted, 0);
+  const admitted = outputs.reduce(
+    (sum, { stdout }) => sum + (JSON.parse(stdout) as { admitted: number }).admitted,
+    0,
+  );
   return { admitted, elapsedMs: Date.now() - started };
 }
 
@@ -68,7 +74,10 @@ describe(`${PROCESSES} processes x ${CONCURRENCY_PER_PROCESS} in flight against 
 
   it("fixed window admits the limit per window touched", async () => {
     const before = Math.floor(Date.now() / DAY_MS);
-    const { admitted } = await admittedAcrossProcesses({ algorithm: "fixed_window", limit: LIMIT, periodMs: DAY_MS }, "fw");
+    const { admitted } = await admittedAcrossProcesses(
+      { algorithm: "fixed_window", limit: LIMIT, periodMs: DAY_MS },
+      "fw",
+    );
     const windows = Math.floor(Date.now() / DAY_MS) - before + 1;
     expect(admitted).toBeGreaterThanOrEqual(LIMIT);
     expect(admitted).toBeLessThanOrEqual(LIMIT * windows);

@@ -71,7 +71,14 @@ const CASES: Case[] = [
   },
   {
     name: "leaking bucket (queue): admitted requests wait their turn, bounded wait",
-    policy: { algorithm: "leaking_bucket", limit: 2, periodMs: 1000, burst: 3, leakMode: "queue", maxWaitMs: 1000 },
+    policy: {
+      algorithm: "leaking_bucket",
+      limit: 2,
+      periodMs: 1000,
+      burst: 3,
+      leakMode: "queue",
+      maxWaitMs: 1000,
+    },
     steps: [
       [0, 1, ok(2, 500, 0)],
       [0, 1, ok(1, 1000, 500)],
@@ -165,7 +172,11 @@ describe.each(Object.keys(factories))("conformance on the %s store", (storeName)
       for (const [index, [atMs, cost, expected]] of testCase.steps.entries()) {
         clock.nowMs = T0 + atMs;
         const decision = await store.decide(key, policy, cost);
-        expect({ step: index, ...decision }).toMatchObject({ step: index, ...expected, limit: policy.limit });
+        expect({ step: index, ...decision }).toMatchObject({
+          step: index,
+          ...expected,
+          limit: policy.limit,
+        });
       }
     } finally {
       await store.close();

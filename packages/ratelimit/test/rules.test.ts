@@ -32,7 +32,10 @@ descriptors:
       unit: second
       requests_per_unit: 500
 `);
-    expect(rules.match("mongo_cps", [e("database", "users")])?.rule).toMatchObject({ unit: "second", requestsPerUnit: 500 });
+    expect(rules.match("mongo_cps", [e("database", "users")])?.rule).toMatchObject({
+      unit: "second",
+      requestsPerUnit: 500,
+    });
     expect(rules.match("mongo_cps", [e("database", "default")])?.rule.requestsPerUnit).toBe(500);
     expect(rules.match("mongo_cps", [e("database", "other")])).toBeUndefined();
     expect(rules.match("other_domain", [e("database", "users")])).toBeUndefined();
@@ -59,17 +62,28 @@ descriptors:
 
   it("example 2: nested descriptors; each phone number gets its own counter", async () => {
     const rules = RuleSet.fromYaml(messaging);
-    const nested = rules.match("messaging", [e("message_type", "marketing"), e("to_number", "2061111111")]);
+    const nested = rules.match("messaging", [
+      e("message_type", "marketing"),
+      e("to_number", "2061111111"),
+    ]);
     expect(nested?.rule.requestsPerUnit).toBe(5);
     expect(rules.match("messaging", [e("message_type", "marketing")])).toBeUndefined(); // placeholder, no limit
-    expect(rules.match("messaging", [e("to_number", "2061111111")])?.rule.requestsPerUnit).toBe(100);
-    const other = rules.match("messaging", [e("message_type", "marketing"), e("to_number", "2062222222")]);
+    expect(rules.match("messaging", [e("to_number", "2061111111")])?.rule.requestsPerUnit).toBe(
+      100,
+    );
+    const other = rules.match("messaging", [
+      e("message_type", "marketing"),
+      e("to_number", "2062222222"),
+    ]);
     expect(other?.key).not.toBe(nested?.key);
     // Both descriptors in one request, as the README's pseudo-IDL shows: limits are ORed.
     const engine = new RuleEngine({ rules: () => rules, store: new MemoryStore() });
     const request = {
       domain: "messaging",
-      descriptors: [{ entries: [e("message_type", "marketing"), e("to_number", "2061111111")] }, { entries: [e("to_number", "2061111111")] }],
+      descriptors: [
+        { entries: [e("message_type", "marketing"), e("to_number", "2061111111")] },
+        { entries: [e("to_number", "2061111111")] },
+      ],
     };
     const codes: string[] = [];
     for (let i = 0; i < 6; i++) codes.push((await engine.check(request)).overallCode);
@@ -95,10 +109,17 @@ descriptors:
       unit: second
       requests_per_unit: 0
 `);
-    expect(rules.match("edge_proxy_per_ip", [e("remote_address", "50.0.0.1")])?.rule.requestsPerUnit).toBe(10);
-    expect(rules.match("edge_proxy_per_ip", [e("remote_address", "50.0.0.5")])?.rule.requestsPerUnit).toBe(0);
+    expect(
+      rules.match("edge_proxy_per_ip", [e("remote_address", "50.0.0.1")])?.rule.requestsPerUnit,
+    ).toBe(10);
+    expect(
+      rules.match("edge_proxy_per_ip", [e("remote_address", "50.0.0.5")])?.rule.requestsPerUnit,
+    ).toBe(0);
     const engine = new RuleEngine({ rules: () => rules, store: new MemoryStore() });
-    const banned = await engine.check({ domain: "edge_proxy_per_ip", descriptors: [{ entries: [e("remote_address", "50.0.0.5")] }] });
+    const banned = await engine.check({
+      domain: "edge_proxy_per_ip",
+      descriptors: [{ entries: [e("remote_address", "50.0.0.5")] }],
+    });
     expect(banned.overallCode).toBe("OVER_LIMIT");
   });
 
@@ -124,7 +145,9 @@ descriptors:
           requests_per_unit: 300
           unit: second
 `);
-    expect(nested.match("example4", [e("key", "value"), e("subkey", "subvalue")])?.rule.requestsPerUnit).toBe(300);
+    expect(
+      nested.match("example4", [e("key", "value"), e("subkey", "subvalue")])?.rule.requestsPerUnit,
+    ).toBe(300);
   });
 
   it("example 5: unlimited descriptors answer OK with MaxUint32 remaining, without the store", async () => {
@@ -142,10 +165,16 @@ descriptors:
 `);
     const store = new MemoryStore();
     const engine = new RuleEngine({ rules: () => rules, store });
-    const response = await engine.check({ domain: "internal", descriptors: [{ entries: [e("ldap", "x")] }] });
+    const response = await engine.check({
+      domain: "internal",
+      descriptors: [{ entries: [e("ldap", "x")] }],
+    });
     expect(response.statuses[0]).toMatchObject({ code: "OK", limitRemaining: 4_294_967_295 });
     expect(store.size).toBe(0);
-    expect(rules.match("internal", [e("azure", "y")])?.rule).toMatchObject({ unit: "minute", requestsPerUnit: 100 });
+    expect(rules.match("internal", [e("azure", "y")])?.rule).toMatchObject({
+      unit: "minute",
+      requestsPerUnit: 100,
+    });
   });
 
   it("example 6: shadow mode never denies but reports the breach", async () => {
@@ -167,9 +196,19 @@ descriptors:
           unit: second
 `);
     const shadowed: string[] = [];
-    const engine = new RuleEngine({ rules: () => rules, store: new MemoryStore(), onShadowDeny: (_d, rule) => shadowed.push(rule) });
-    const a = { domain: "example6", descriptors: [{ entries: [e("service", "auth-service"), e("user", "user-a")] }] };
-    const b = { domain: "example6", descriptors: [{ entries: [e("service", "auth-service"), e("user", "user-b")] }] };
+    const engine = new RuleEngine({
+      rules: () => rules,
+      store: new MemoryStore(),
+      onShadowDeny: (_d, rule) => shadowed.push(rule),
+    });
+    const a = {
+      domain: "example6",
+      descriptors: [{ entries: [e("service", "auth-service"), e("user", "user-a")] }],
+    };
+    const b = {
+      domain: "example6",
+      descriptors: [{ entries: [e("service", "auth-service"), e("user", "user-b")] }],
+    };
     const aCodes = [];
     for (let i = 0; i < 15; i++) aCodes.push((await engine.check(a)).overallCode);
     expect(aCodes.every((c) => c === "OK")).toBe(true);
@@ -276,16 +315,31 @@ descriptors:
 `,
       "api.yaml",
     );
-    expect(rules.rules[0]!.policy).toMatchObject({ algorithm: "token_bucket", capacity: 10, periodMs: 60_000 });
-    expect(rules.rules[1]!.policy).toMatchObject({ algorithm: "leaking_bucket", queue: true, maxWaitMs: 5000 });
-    expect(rules.rules[2]!.policy).toMatchObject({ algorithm: "fixed_window", periodMs: 30 * 86_400_000 });
+    expect(rules.rules[0]!.policy).toMatchObject({
+      algorithm: "token_bucket",
+      capacity: 10,
+      periodMs: 60_000,
+    });
+    expect(rules.rules[1]!.policy).toMatchObject({
+      algorithm: "leaking_bucket",
+      queue: true,
+      maxWaitMs: 5000,
+    });
+    expect(rules.rules[2]!.policy).toMatchObject({
+      algorithm: "fixed_window",
+      periodMs: 30 * 86_400_000,
+    });
     expect(rules.rules[3]!.policy?.periodMs).toBe(365 * 86_400_000);
   });
 });
 
 describe("malformed files name the file, the place and the problem", () => {
   const cases: [string, string, RegExp][] = [
-    ["missing domain", "descriptors: []\n", /^invalid rate limit rules: bad\.yaml:1:1: domain: missing/],
+    [
+      "missing domain",
+      "descriptors: []\n",
+      /^invalid rate limit rules: bad\.yaml:1:1: domain: missing/,
+    ],
     ["empty file", "", /bad\.yaml: \(top\): the file is empty/],
     [
       "unknown key",
@@ -317,18 +371,18 @@ describe("malformed files name the file, the place and the problem", () => {
       "domain: d\ndescriptors:\n  - key: a\n    rate_limit: {unlimited: true, unit: second}\n",
       /rate_limit\.unit: must not be set when unlimited is true/,
     ],
-    [
-      "missing key",
-      "domain: d\ndescriptors:\n  - value: a\n",
-      /descriptors\[0\]\.key: missing/,
-    ],
+    ["missing key", "domain: d\ndescriptors:\n  - value: a\n", /descriptors\[0\]\.key: missing/],
     [
       "bad algorithm",
       "domain: d\ndescriptors:\n  - key: a\n    rate_limit: {unit: second, requests_per_unit: 1, algorithm: magic}\n",
       /rate_limit\.algorithm: "magic" is not one of/,
     ],
     ["yaml syntax", "domain: [unclosed\n", /bad\.yaml:\d+:\d+: /],
-    ["shadow_mode not a bool", "domain: d\ndescriptors:\n  - key: a\n    shadow_mode: yes please\n", /shadow_mode: expected true or false/],
+    [
+      "shadow_mode not a bool",
+      "domain: d\ndescriptors:\n  - key: a\n    shadow_mode: yes please\n",
+      /shadow_mode: expected true or false/,
+    ],
   ];
   it.each(cases)("%s", (_name, text, expected) => {
     expect(() => parseRules(text, "bad.yaml")).toThrow(expected);
@@ -344,7 +398,9 @@ describe("malformed files name the file, the place and the problem", () => {
     try {
       writeFileSync(join(dir, "a.yaml"), "domain: same\n");
       writeFileSync(join(dir, "b.yml"), "domain: same\n");
-      expect(() => loadRuleSet(dir)).toThrow(/b\.yml: domain "same" is already defined in .*a\.yaml/);
+      expect(() => loadRuleSet(dir)).toThrow(
+        /b\.yml: domain "same" is already defined in .*a\.yaml/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -367,7 +423,8 @@ describe("hot reload", () => {
   it("reloads on change and keeps the old rules when the new file is bad", async () => {
     dir = mkdtempSync(join(tmpdir(), "rl-watch-"));
     const file = join(dir, "rules.yaml");
-    const rules = (n: number) => `domain: d\ndescriptors:\n  - key: k\n    rate_limit: {unit: second, requests_per_unit: ${n}}\n`;
+    const rules = (n: number) =>
+      `domain: d\ndescriptors:\n  - key: k\n    rate_limit: {unit: second, requests_per_unit: ${n}}\n`;
     writeFileSync(file, rules(5));
     const watcher = new RuleWatcher({ path: file, debounceMs: 20 });
     try {
@@ -377,7 +434,10 @@ describe("hot reload", () => {
       expect(await event).toBe("reload");
       expect(watcher.rules.match("d", [e("k", "v")])?.rule.requestsPerUnit).toBe(7);
       event = nextEvent(watcher);
-      writeFileSync(file, "domain: d\ndescriptors:\n  - key: k\n    rate_limit: {unit: fortnight, requests_per_unit: 1}\n");
+      writeFileSync(
+        file,
+        "domain: d\ndescriptors:\n  - key: k\n    rate_limit: {unit: fortnight, requests_per_unit: 1}\n",
+      );
       expect(await event).toBe("error");
       expect(watcher.rules.match("d", [e("k", "v")])?.rule.requestsPerUnit).toBe(7);
       expect(watcher.failures).toBeGreaterThanOrEqual(1);

@@ -14,14 +14,16 @@ import { RedisStore } from "../src/stores/redis-store.js";
 import { freePort, type RedisServerHandle, startRedisServer } from "./helpers/redis-server.js";
 import { manualClock } from "./helpers/stores.js";
 
-const perSecond = (limit: number) => compilePolicy({ algorithm: "fixed_window", limit, periodMs: 1000 });
+const perSecond = (limit: number) =>
+  compilePolicy({ algorithm: "fixed_window", limit, periodMs: 1000 });
 
 describe("memory store", () => {
   it("is bounded: the least recently used key is evicted first", async () => {
     const clock = manualClock(10_000);
     const store = new MemoryStore({ maxKeys: 3, clock: clock.read });
     const policy = perSecond(1);
-    for (const key of ["a", "b", "c"]) expect((await store.decide(key, policy, 1)).allowed).toBe(true);
+    for (const key of ["a", "b", "c"])
+      expect((await store.decide(key, policy, 1)).allowed).toBe(true);
     // Touch "a" (denied, still counts as use), then add "d": "b" is the least recently used.
     expect((await store.decide("a", policy, 1)).allowed).toBe(false);
     expect((await store.decide("d", policy, 1)).allowed).toBe(true);
@@ -45,13 +47,17 @@ describe("memory store", () => {
   it("is safe under many concurrent async callers: exactly the limit is admitted", async () => {
     const store = new MemoryStore();
     const policy = compilePolicy({ algorithm: "sliding_window_log", limit: 100, periodMs: 60_000 });
-    const results = await Promise.all(Array.from({ length: 1000 }, () => store.decide("hot", policy, 1)));
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, () => store.decide("hot", policy, 1)),
+    );
     expect(results.filter((d) => d.allowed)).toHaveLength(100);
   });
 
   it("rejects bad costs and over-long keys", async () => {
     const store = new MemoryStore();
-    await expect(store.decide("k", perSecond(1), 0)).rejects.toMatchObject({ code: "SCALEOUT_RL_INVALID_COST" });
+    await expect(store.decide("k", perSecond(1), 0)).rejects.toMatchObject({
+      code: "SCALEOUT_RL_INVALID_COST",
+    });
     await expect(store.decide("x".repeat(2000), perSecond(1), 1)).rejects.toMatchObject({
       code: "SCALEOUT_RL_INVALID_KEY",
     });
@@ -117,7 +123,18 @@ async function commandCalls(client: Redis): Promise<number> {
   let total = 0;
   for (const match of info.matchAll(/calls=(\d+)/g)) total += Number(match[1]);
   // Commands run inside scripts are counted too; subtract them by counting only top-level ones.
-  const nested = ["hset", "hmget", "hget", "pexpire", "del", "time", "llen", "lindex", "lpop", "rpush"];
+  const nested = [
+    "hset",
+    "hmget",
+    "hget",
+    "pexpire",
+    "del",
+    "time",
+    "llen",
+    "lindex",
+    "lpop",
+    "rpush",
+  ];
   for (const name of nested) {
     const m = info.match(new RegExp(`cmdstat_${name}:calls=(\\d+)`));
     if (m) total -= Number(m[1]);
@@ -130,14 +147,27 @@ describe("guarded store: a dead Redis never hangs a request", () => {
 
   it("fails open, fails closed, or falls back to memory when the port is closed", async () => {
     const port = await freePort();
-    const dead = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    const dead = new Redis({
+      port,
+      host: "127.0.0.1",
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 50,
+    });
     dead.on("error", () => {});
     const registry = new Registry();
     const metrics = new RateLimitMetrics(registry);
     const events: StoreFailureEvent[] = [];
-    const open = new GuardedStore({ store: new RedisStore({ client: dead }), timeoutMs: 200, metrics });
+    const open = new GuardedStore({
+      store: new RedisStore({ client: dead }),
+      timeoutMs: 200,
+      metrics,
+    });
     open.on("failure", (e: StoreFailureEvent) => events.push(e));
-    const closed = new GuardedStore({ store: new RedisStore({ client: dead }), timeoutMs: 200, failureMode: "closed" });
+    const closed = new GuardedStore({
+      store: new RedisStore({ client: dead }),
+      timeoutMs: 200,
+      failureMode: "closed",
+    });
     const withFallback = new GuardedStore({
       store: new RedisStore({ client: dead }),
       timeoutMs: 200,
@@ -155,7 +185,9 @@ describe("guarded store: a dead Redis never hangs a request", () => {
       expect(events).toHaveLength(1);
       expect(events[0]!.outcome).toBe("fail-open");
       const text = await registry.metrics();
-      expect(text).toMatch(/scaleout_ratelimit_store_errors_total\{store="redis",reason="(timeout|error)",outcome="fail-open"\} 1/);
+      expect(text).toMatch(
+        /scaleout_ratelimit_store_errors_total\{store="redis",reason="(timeout|error)",outcome="fail-open"\} 1/,
+      );
       expect(await open.ping()).toBe(false);
     } finally {
       dead.disconnect();
@@ -166,7 +198,11 @@ describe("guarded store: a dead Redis never hangs a request", () => {
     const server = await startRedisServer();
     const client = new Redis({ port: server.port, host: "127.0.0.1", maxRetriesPerRequest: 1 });
     client.on("error", () => {});
-    const store = new GuardedStore({ store: new RedisStore({ client }), timeoutMs: 150, failureMode: "closed" });
+    const store = new GuardedStore({
+      store: new RedisStore({ client }),
+      timeoutMs: 150,
+      failureMode: "closed",
+    });
     const reasons: string[] = [];
     store.on("failure", (e: StoreFailureEvent) => reasons.push(e.reason));
     try {

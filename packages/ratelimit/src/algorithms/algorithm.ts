@@ -18,10 +18,20 @@ export interface Algorithm<S> {
   decide(policy: CompiledPolicy, state: S | undefined, nowMs: number, cost: number): Step<S>;
 }
 
-export function denied(policy: CompiledPolicy, remaining: number, resetMs: number, retryAfterMs: number): Decision {
+export function denied(
+  policy: CompiledPolicy,
+  remaining: number,
+  resetMs: number,
+  retryAfterMs: number,
+): Decision {
   return { allowed: false, limit: policy.limit, remaining, resetMs, retryAfterMs, delayMs: 0 };
 }
 
-export function allowed(policy: CompiledPolicy, remaining: number, resetMs: number, delayMs = 0): Decision {
+export function allowed(
+  policy: CompiledPolicy,
+  remaining: number,
+  resetMs: number,
+  delayMs = 0,
+): Decision {
   return { allowed: true, limit: policy.limit, remaining, resetMs, retryAfterMs: 0, delayMs };
 }

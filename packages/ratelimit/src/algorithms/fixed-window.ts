@@ -28,7 +28,12 @@ export const fixedWindow: Algorithm<FixedWindowState> = {
     }
     return {
       state: { windowStartMs, count },
-      decision: denied(policy, policy.limit - count, resetMs, cost > policy.limit ? RETRY_NEVER : resetMs),
+      decision: denied(
+        policy,
+        policy.limit - count,
+        resetMs,
+        cost > policy.limit ? RETRY_NEVER : resetMs,
+      ),
       ttlMs: resetMs,
     };
   },

@@ -40,7 +40,12 @@ export const gcra: Algorithm<GcraState> = {
     }
     return {
       state: { tatMs },
-      decision: denied(policy, remainingAt(tatMs), resetAt(tatMs), Math.ceil(newTatMs - tolerance - nowMs)),
+      decision: denied(
+        policy,
+        remainingAt(tatMs),
+        resetAt(tatMs),
+        Math.ceil(newTatMs - tolerance - nowMs),
+      ),
       ttlMs: resetAt(tatMs),
     };
   },

@@ -30,7 +30,12 @@ export const leakingBucket: Algorithm<LeakingBucketState> = {
     if (need > full || policy.refillPerMs === 0) {
       return {
         state: { level, lastMs },
-        decision: denied(policy, Math.floor((full - level) / policy.unitScale), drainMs(level), RETRY_NEVER),
+        decision: denied(
+          policy,
+          Math.floor((full - level) / policy.unitScale),
+          drainMs(level),
+          RETRY_NEVER,
+        ),
         ttlMs: drainMs(level),
       };
     }
@@ -42,7 +47,12 @@ export const leakingBucket: Algorithm<LeakingBucketState> = {
       level += need;
       return {
         state: { level, lastMs },
-        decision: allowed(policy, Math.floor((full - level) / policy.unitScale), drainMs(level), waitMs),
+        decision: allowed(
+          policy,
+          Math.floor((full - level) / policy.unitScale),
+          drainMs(level),
+          waitMs,
+        ),
         ttlMs: drainMs(level),
       };
     }

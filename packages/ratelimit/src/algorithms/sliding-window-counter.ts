@@ -50,10 +50,12 @@ export const slidingWindowCounter: Algorithm<SlidingWindowCounterState> = {
       retryAfterMs = RETRY_NEVER;
     } else if (current + cost <= limit) {
       // Later in this window the previous window's weight has shrunk enough.
-      retryAfterMs = period - Math.floor(((limit - current - cost) * period) / previous) - elapsedMs;
+      retryAfterMs =
+        period - Math.floor(((limit - current - cost) * period) / previous) - elapsedMs;
     } else {
       // Only in the next window, once this window's count weighs less.
-      retryAfterMs = period - elapsedMs + Math.max(0, period - Math.floor(((limit - cost) * period) / current));
+      retryAfterMs =
+        period - elapsedMs + Math.max(0, period - Math.floor(((limit - cost) * period) / current));
     }
     return {
       state: { windowStartMs, current, previous },

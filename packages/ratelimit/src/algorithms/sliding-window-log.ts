@@ -33,7 +33,9 @@ export const slidingWindowLog: Algorithm<SlidingWindowLogState> = {
     const resetMs = count > 0 ? log[count - 1]! + policy.periodMs - nowMs : 0;
     // The request fits once enough of the oldest entries have left the window.
     const retryAfterMs =
-      cost > policy.limit ? RETRY_NEVER : log[count + cost - policy.limit - 1]! + policy.periodMs - nowMs;
+      cost > policy.limit
+        ? RETRY_NEVER
+        : log[count + cost - policy.limit - 1]! + policy.periodMs - nowMs;
     return {
       state: { timestampsMs: log },
       decision: denied(policy, policy.limit - count, resetMs, retryAfterMs),

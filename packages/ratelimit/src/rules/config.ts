@@ -23,9 +23,15 @@
  *
  * Every problem is reported as `<file>:<line>:<column>: <path>: <problem>`.
  */
-import { LineCounter, type Node, parseDocument, isMap, isScalar, isSeq, type YAMLMap } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 import { RateLimitError } from "../errors.js";
-import { ALGORITHMS, type AlgorithmName, compilePolicy, type CompiledPolicy, type Policy } from "../policy.js";
+import {
+  ALGORITHMS,
+  type AlgorithmName,
+  type CompiledPolicy,
+  compilePolicy,
+  type Policy,
+} from "../policy.js";
 import { parseUnit, type RateLimitUnit, UNIT_MS, UNITS } from "./units.js";
 
 /** Envoy's default: a fixed window per unit. Our extension field can pick another algorithm. */
@@ -76,7 +82,14 @@ export interface DomainRules {
 }
 
 const DOMAIN_KEYS = new Set(["domain", "descriptors"]);
-const DESCRIPTOR_KEYS = new Set(["key", "value", "rate_limit", "shadow_mode", "detailed_metric", "descriptors"]);
+const DESCRIPTOR_KEYS = new Set([
+  "key",
+  "value",
+  "rate_limit",
+  "shadow_mode",
+  "detailed_metric",
+  "descriptors",
+]);
 const RATE_LIMIT_KEYS = new Set([
   "unit",
   "requests_per_unit",
@@ -107,7 +120,10 @@ class Reader {
     if (first !== undefined) {
       const pos = first.linePos?.[0];
       const where = pos === undefined ? this.file : `${this.file}:${pos.line}:${pos.col}`;
-      throw new RateLimitError("SCALEOUT_RL_RULES_INVALID", `${where}: ${first.message.split("\n")[0]}`);
+      throw new RateLimitError(
+        "SCALEOUT_RL_RULES_INVALID",
+        `${where}: ${first.message.split("\n")[0]}`,
+      );
     }
     return doc.contents as Node | null;
   }
@@ -119,7 +135,10 @@ class Reader {
       const pos = this.lines.linePos(offset);
       where = `${this.file}:${pos.line}:${pos.col}`;
     }
-    throw new RateLimitError("SCALEOUT_RL_RULES_INVALID", `${where}: ${path === "" ? "(top)" : path}: ${problem}`);
+    throw new RateLimitError(
+      "SCALEOUT_RL_RULES_INVALID",
+      `${where}: ${path === "" ? "(top)" : path}: ${problem}`,
+    );
   }
 
   map(node: Node | null | undefined, path: string, allowed: Set<string>): Map<string, Node | null> {
@@ -130,7 +149,11 @@ class Reader {
       const key = isScalar(keyNode) ? String(keyNode.value) : undefined;
       if (key === undefined) this.fail(keyNode, path, "keys must be plain strings");
       if (!allowed.has(key)) {
-        this.fail(keyNode, join(path, key), `unknown key "${key}" (allowed: ${[...allowed].join(", ")})`);
+        this.fail(
+          keyNode,
+          join(path, key),
+          `unknown key "${key}" (allowed: ${[...allowed].join(", ")})`,
+        );
       }
       out.set(key, pair.value as Node | null);
     }
@@ -145,12 +168,18 @@ class Reader {
   }
 
   bool(node: Node | null | undefined, path: string): boolean {
-    if (!isScalar(node) || typeof node.value !== "boolean") this.fail(node, path, "expected true or false");
+    if (!isScalar(node) || typeof node.value !== "boolean")
+      this.fail(node, path, "expected true or false");
     return node.value;
   }
 
   uint(node: Node | null | undefined, path: string, max = UINT32_MAX): number {
-    if (!isScalar(node) || typeof node.value !== "number" || !Number.isInteger(node.value) || node.value < 0) {
+    if (
+      !isScalar(node) ||
+      typeof node.value !== "number" ||
+      !Number.isInteger(node.value) ||
+      node.value < 0
+    ) {
       this.fail(node, path, "expected a whole number >= 0");
     }
     if (node.value > max) this.fail(node, path, `must be at most ${max}`);
@@ -165,7 +194,10 @@ function join(path: string, key: string): string {
 /** Parses one envoy ratelimit YAML document. `file` names the source in errors. */
 export function parseRules(text: string, file: string): DomainRules {
   if (text.length > RULES_FILE_BYTES_MAX) {
-    throw new RateLimitError("SCALEOUT_RL_RULES_INVALID", `${file}: larger than ${RULES_FILE_BYTES_MAX} bytes`);
+    throw new RateLimitError(
+      "SCALEOUT_RL_RULES_INVALID",
+      `${file}: larger than ${RULES_FILE_BYTES_MAX} bytes`,
+    );
   }
   const reader = new Reader(file, text);
   const top = reader.parse();
@@ -194,27 +226,44 @@ function readLevel(
   depth: number,
 ): void {
   if (!isSeq(node)) reader.fail(node, path, "expected a list of descriptors");
-  if (depth > DESCRIPTOR_DEPTH_MAX) reader.fail(node, path, `descriptors nest deeper than ${DESCRIPTOR_DEPTH_MAX}`);
+  if (depth > DESCRIPTOR_DEPTH_MAX)
+    reader.fail(node, path, `descriptors nest deeper than ${DESCRIPTOR_DEPTH_MAX}`);
   node.items.forEach((item, index) => {
     const itemPath = `${path}[${index}]`;
     const fields = reader.map(item as Node, itemPath, DESCRIPTOR_KEYS);
-    if (!fields.has("key")) reader.fail(item as Node, `${itemPath}.key`, "missing: every descriptor needs a key");
+    if (!fields.has("key"))
+      reader.fail(item as Node, `${itemPath}.key`, "missing: every descriptor needs a key");
     const key = reader.string(fields.get("key"), `${itemPath}.key`);
     if (key === "") reader.fail(fields.get("key"), `${itemPath}.key`, "must not be empty");
     const valueNode = fields.get("value");
-    const value = valueNode === undefined || valueNode === null ? undefined : reader.string(valueNode, `${itemPath}.value`);
+    const value =
+      valueNode === undefined || valueNode === null
+        ? undefined
+        : reader.string(valueNode, `${itemPath}.value`);
     const compositeKey = value === undefined ? key : `${key}_${value}`;
-    const duplicate = value === undefined ? level.keyOnly.has(key) : level.exact.has(compositeKey) || level.wildcards.some((w) => `${w.key}_${w.value}` === compositeKey);
-    if (duplicate) reader.fail(item as Node, itemPath, `duplicate descriptor "${compositeKey}" at this level`);
+    const duplicate =
+      value === undefined
+        ? level.keyOnly.has(key)
+        : level.exact.has(compositeKey) ||
+          level.wildcards.some((w) => `${w.key}_${w.value}` === compositeKey);
+    if (duplicate)
+      reader.fail(item as Node, itemPath, `duplicate descriptor "${compositeKey}" at this level`);
     const here = [...trail, value === undefined ? key : `${key}=${value}`];
-    const shadowMode = fields.has("shadow_mode") ? reader.bool(fields.get("shadow_mode"), `${itemPath}.shadow_mode`) : false;
+    const shadowMode = fields.has("shadow_mode")
+      ? reader.bool(fields.get("shadow_mode"), `${itemPath}.shadow_mode`)
+      : false;
     const detailedMetric = fields.has("detailed_metric")
       ? reader.bool(fields.get("detailed_metric"), `${itemPath}.detailed_metric`)
       : false;
     let rule: RateLimitRule | undefined;
     const rateLimit = fields.get("rate_limit");
     if (rateLimit !== undefined && rateLimit !== null) {
-      rule = readRateLimit(reader, rateLimit, `${itemPath}.rate_limit`, `${domain}: ${here.join(" > ")}`);
+      rule = readRateLimit(
+        reader,
+        rateLimit,
+        `${itemPath}.rate_limit`,
+        `${domain}: ${here.join(" > ")}`,
+      );
       rule.shadowMode = shadowMode;
       rule.detailedMetric = detailedMetric;
       rules.push(rule);
@@ -222,7 +271,16 @@ function readLevel(
     const node: DescriptorNode = { key, value, rule, children: emptyLevel() };
     const nested = fields.get("descriptors");
     if (nested !== undefined && nested !== null) {
-      readLevel(reader, nested, `${itemPath}.descriptors`, domain, here, node.children, rules, depth + 1);
+      readLevel(
+        reader,
+        nested,
+        `${itemPath}.descriptors`,
+        domain,
+        here,
+        node.children,
+        rules,
+        depth + 1,
+      );
     }
     if (value === undefined) level.keyOnly.set(key, node);
     else if (value.endsWith("*")) level.wildcards.push(node);
@@ -232,15 +290,21 @@ function readLevel(
 
 function readRateLimit(reader: Reader, node: Node, path: string, rulePath: string): RateLimitRule {
   const fields = reader.map(node, path, RATE_LIMIT_KEYS);
-  const unlimited = fields.has("unlimited") ? reader.bool(fields.get("unlimited"), `${path}.unlimited`) : false;
-  const explicitName = fields.has("name") ? reader.string(fields.get("name"), `${path}.name`) : undefined;
+  const unlimited = fields.has("unlimited")
+    ? reader.bool(fields.get("unlimited"), `${path}.unlimited`)
+    : false;
+  const explicitName = fields.has("name")
+    ? reader.string(fields.get("name"), `${path}.name`)
+    : undefined;
   const replaces: string[] = [];
   const replacesNode = fields.get("replaces");
   if (replacesNode !== undefined && replacesNode !== null) {
-    if (!isSeq(replacesNode)) reader.fail(replacesNode, `${path}.replaces`, "expected a list of {name: ...}");
+    if (!isSeq(replacesNode))
+      reader.fail(replacesNode, `${path}.replaces`, "expected a list of {name: ...}");
     replacesNode.items.forEach((item, index) => {
       const entry = reader.map(item as Node, `${path}.replaces[${index}]`, new Set(["name"]));
-      if (!entry.has("name")) reader.fail(item as Node, `${path}.replaces[${index}].name`, "missing");
+      if (!entry.has("name"))
+        reader.fail(item as Node, `${path}.replaces[${index}].name`, "missing");
       replaces.push(reader.string(entry.get("name"), `${path}.replaces[${index}].name`));
     });
   }
@@ -257,22 +321,44 @@ function readRateLimit(reader: Reader, node: Node, path: string, rulePath: strin
     path: rulePath,
   };
   if (unlimited) {
-    for (const field of ["unit", "requests_per_unit", "algorithm", "burst", "leak_mode", "max_wait_ms"]) {
-      if (fields.has(field)) reader.fail(fields.get(field), `${path}.${field}`, "must not be set when unlimited is true");
+    for (const field of [
+      "unit",
+      "requests_per_unit",
+      "algorithm",
+      "burst",
+      "leak_mode",
+      "max_wait_ms",
+    ]) {
+      if (fields.has(field))
+        reader.fail(
+          fields.get(field),
+          `${path}.${field}`,
+          "must not be set when unlimited is true",
+        );
     }
     return rule;
   }
-  if (!fields.has("unit")) reader.fail(node, `${path}.unit`, `missing (one of ${UNITS.join(", ")})`);
+  if (!fields.has("unit"))
+    reader.fail(node, `${path}.unit`, `missing (one of ${UNITS.join(", ")})`);
   const rawUnit = reader.string(fields.get("unit"), `${path}.unit`);
   const unit = parseUnit(rawUnit);
-  if (unit === undefined) reader.fail(fields.get("unit"), `${path}.unit`, `"${rawUnit}" is not one of ${UNITS.join(", ")}`);
+  if (unit === undefined)
+    reader.fail(
+      fields.get("unit"),
+      `${path}.unit`,
+      `"${rawUnit}" is not one of ${UNITS.join(", ")}`,
+    );
   if (!fields.has("requests_per_unit")) reader.fail(node, `${path}.requests_per_unit`, "missing");
   const requestsPerUnit = reader.uint(fields.get("requests_per_unit"), `${path}.requests_per_unit`);
   let algorithm = RULE_ALGORITHM_DEFAULT;
   if (fields.has("algorithm")) {
     const raw = reader.string(fields.get("algorithm"), `${path}.algorithm`);
     if (!(ALGORITHMS as readonly string[]).includes(raw)) {
-      reader.fail(fields.get("algorithm"), `${path}.algorithm`, `"${raw}" is not one of ${ALGORITHMS.join(", ")}`);
+      reader.fail(
+        fields.get("algorithm"),
+        `${path}.algorithm`,
+        `"${raw}" is not one of ${ALGORITHMS.join(", ")}`,
+      );
     }
     algorithm = raw as AlgorithmName;
   }
@@ -280,10 +366,12 @@ function readRateLimit(reader: Reader, node: Node, path: string, rulePath: strin
   if (fields.has("burst")) policy.burst = reader.uint(fields.get("burst"), `${path}.burst`);
   if (fields.has("leak_mode")) {
     const raw = reader.string(fields.get("leak_mode"), `${path}.leak_mode`);
-    if (raw !== "reject" && raw !== "queue") reader.fail(fields.get("leak_mode"), `${path}.leak_mode`, `"${raw}" is not reject or queue`);
+    if (raw !== "reject" && raw !== "queue")
+      reader.fail(fields.get("leak_mode"), `${path}.leak_mode`, `"${raw}" is not reject or queue`);
     policy.leakMode = raw;
   }
-  if (fields.has("max_wait_ms")) policy.maxWaitMs = reader.uint(fields.get("max_wait_ms"), `${path}.max_wait_ms`);
+  if (fields.has("max_wait_ms"))
+    policy.maxWaitMs = reader.uint(fields.get("max_wait_ms"), `${path}.max_wait_ms`);
   try {
     rule.policy = compilePolicy(policy);
   } catch (error) {

@@ -11,7 +11,7 @@ import type { RateLimitMetrics } from "../metrics.js";
 import { compilePolicy } from "../policy.js";
 import type { GuardedDecision } from "../stores/guarded-store.js";
 import type { RateLimitStore } from "../stores/store.js";
-import { RULE_ALGORITHM_DEFAULT, type RateLimitRule } from "./config.js";
+import { type RateLimitRule, RULE_ALGORITHM_DEFAULT } from "./config.js";
 import type { OverLimitCache } from "./over-limit-cache.js";
 import type { DescriptorEntry, RuleMatch, RuleSet } from "./rule-set.js";
 import { type RateLimitUnit, UNIT_MS } from "./units.js";
@@ -42,7 +42,12 @@ export type StatusCode = "OK" | "OVER_LIMIT";
 export interface DescriptorStatus {
   code: StatusCode;
   /** The rule that applied, if any. */
-  rule?: { name: string; requestsPerUnit: number; unit: RateLimitUnit | undefined; unlimited: boolean };
+  rule?: {
+    name: string;
+    requestsPerUnit: number;
+    unit: RateLimitUnit | undefined;
+    unlimited: boolean;
+  };
   limitRemaining: number;
   durationUntilResetMs: number;
   retryAfterMs: number;
@@ -78,25 +83,34 @@ function bad(detail: string): never {
 /** Validates a request from the network against the input bounds. */
 export function validateCheckRequest(request: CheckRequest): void {
   if (typeof request.domain !== "string" || request.domain === "") bad("domain is required");
-  if (request.domain.length > ENTRY_TEXT_LENGTH_MAX) bad(`domain longer than ${ENTRY_TEXT_LENGTH_MAX}`);
-  if (!Array.isArray(request.descriptors) || request.descriptors.length === 0) bad("at least one descriptor is required");
-  if (request.descriptors.length > DESCRIPTORS_PER_REQUEST_MAX) bad(`more than ${DESCRIPTORS_PER_REQUEST_MAX} descriptors`);
+  if (request.domain.length > ENTRY_TEXT_LENGTH_MAX)
+    bad(`domain longer than ${ENTRY_TEXT_LENGTH_MAX}`);
+  if (!Array.isArray(request.descriptors) || request.descriptors.length === 0)
+    bad("at least one descriptor is required");
+  if (request.descriptors.length > DESCRIPTORS_PER_REQUEST_MAX)
+    bad(`more than ${DESCRIPTORS_PER_REQUEST_MAX} descriptors`);
   const hits = request.hitsAddend ?? 0;
-  if (!Number.isSafeInteger(hits) || hits < 0 || hits > HITS_ADDEND_MAX) bad(`hits_addend must be 0..${HITS_ADDEND_MAX}`);
+  if (!Number.isSafeInteger(hits) || hits < 0 || hits > HITS_ADDEND_MAX)
+    bad(`hits_addend must be 0..${HITS_ADDEND_MAX}`);
   request.descriptors.forEach((descriptor, i) => {
-    if (!Array.isArray(descriptor.entries) || descriptor.entries.length === 0) bad(`descriptors[${i}] has no entries`);
-    if (descriptor.entries.length > ENTRIES_PER_DESCRIPTOR_MAX) bad(`descriptors[${i}] has more than ${ENTRIES_PER_DESCRIPTOR_MAX} entries`);
+    if (!Array.isArray(descriptor.entries) || descriptor.entries.length === 0)
+      bad(`descriptors[${i}] has no entries`);
+    if (descriptor.entries.length > ENTRIES_PER_DESCRIPTOR_MAX)
+      bad(`descriptors[${i}] has more than ${ENTRIES_PER_DESCRIPTOR_MAX} entries`);
     descriptor.entries.forEach((entry, j) => {
       for (const field of ["key", "value"] as const) {
         const text = entry?.[field];
-        if (typeof text !== "string") bad(`descriptors[${i}].entries[${j}].${field} must be a string`);
-        if (text.length > ENTRY_TEXT_LENGTH_MAX) bad(`descriptors[${i}].entries[${j}].${field} longer than ${ENTRY_TEXT_LENGTH_MAX}`);
+        if (typeof text !== "string")
+          bad(`descriptors[${i}].entries[${j}].${field} must be a string`);
+        if (text.length > ENTRY_TEXT_LENGTH_MAX)
+          bad(`descriptors[${i}].entries[${j}].${field} longer than ${ENTRY_TEXT_LENGTH_MAX}`);
       }
       if (entry.key === "") bad(`descriptors[${i}].entries[${j}].key must not be empty`);
     });
     if (descriptor.limit !== undefined) {
       const { requestsPerUnit, unit } = descriptor.limit;
-      if (!Number.isSafeInteger(requestsPerUnit) || requestsPerUnit < 0) bad(`descriptors[${i}].limit.requests_per_unit invalid`);
+      if (!Number.isSafeInteger(requestsPerUnit) || requestsPerUnit < 0)
+        bad(`descriptors[${i}].limit.requests_per_unit invalid`);
       if (UNIT_MS[unit] === undefined) bad(`descriptors[${i}].limit.unit invalid`);
     }
   });
@@ -115,14 +129,16 @@ export class RuleEngine {
 
   async check(request: CheckRequest): Promise<CheckResponse> {
     validateCheckRequest(request);
-    const cost = request.hitsAddend === undefined || request.hitsAddend === 0 ? 1 : request.hitsAddend;
+    const cost =
+      request.hitsAddend === undefined || request.hitsAddend === 0 ? 1 : request.hitsAddend;
     const rules = this.options.rules();
     const matches = request.descriptors.map((d) => this.resolve(rules, request.domain, d));
     // envoy: a matched rule that replaces a name drops every matched rule with that name.
     const replaced = new Set(matches.flatMap((m) => m?.rule.replaces ?? []));
     const statuses = await Promise.all(
       matches.map((match) => {
-        if (match === undefined || (match.rule.named && replaced.has(match.rule.name))) return noRule();
+        if (match === undefined || (match.rule.named && replaced.has(match.rule.name)))
+          return noRule();
         return this.decide(request.domain, match, cost);
       }),
     );
@@ -130,7 +146,11 @@ export class RuleEngine {
     return { overallCode, statuses };
   }
 
-  private resolve(rules: RuleSet, domain: string, descriptor: RequestDescriptor): RuleMatch | undefined {
+  private resolve(
+    rules: RuleSet,
+    domain: string,
+    descriptor: RequestDescriptor,
+  ): RuleMatch | undefined {
     const match = rules.match(domain, descriptor.entries);
     if (descriptor.limit === undefined) return match;
     // A limit override from the client keeps the matched rule's algorithm, name and shadow mode.
@@ -149,20 +169,39 @@ export class RuleEngine {
       policy: compilePolicy({ algorithm, limit: requestsPerUnit, periodMs: UNIT_MS[unit] }),
       path: base?.path ?? `${domain}: override`,
     };
-    const key = JSON.stringify([domain, ...descriptor.entries.flatMap((e) => [e.key, e.value]), `override:${requestsPerUnit}/${unit}`]);
+    const key = JSON.stringify([
+      domain,
+      ...descriptor.entries.flatMap((e) => [e.key, e.value]),
+      `override:${requestsPerUnit}/${unit}`,
+    ]);
     return { rule, key };
   }
 
   private async decide(domain: string, match: RuleMatch, cost: number): Promise<DescriptorStatus> {
     const { rule, key } = match;
-    const ruleInfo = { name: rule.name, requestsPerUnit: rule.requestsPerUnit, unit: rule.unit, unlimited: rule.unlimited };
+    const ruleInfo = {
+      name: rule.name,
+      requestsPerUnit: rule.requestsPerUnit,
+      unit: rule.unit,
+      unlimited: rule.unlimited,
+    };
     const metricRule = rule.named ? rule.name : rule.path;
     if (rule.unlimited || rule.policy === undefined) {
       this.options.metrics?.hits.inc({ domain, rule: metricRule }, cost);
-      return { code: "OK", rule: ruleInfo, limitRemaining: UNLIMITED_REMAINING, durationUntilResetMs: 0, retryAfterMs: 0, shadowed: false };
+      return {
+        code: "OK",
+        rule: ruleInfo,
+        limitRemaining: UNLIMITED_REMAINING,
+        durationUntilResetMs: 0,
+        retryAfterMs: 0,
+        shadowed: false,
+      };
     }
     const cacheKey = `${rule.policy.algorithm}:${key}`;
-    let decision: GuardedDecision | Decision | undefined = this.options.overLimitCache?.lookup(cacheKey, cost);
+    let decision: GuardedDecision | Decision | undefined = this.options.overLimitCache?.lookup(
+      cacheKey,
+      cost,
+    );
     const cached = decision !== undefined;
     if (decision === undefined) {
       decision = await this.options.store.decide(key, rule.policy, cost);
@@ -181,12 +220,19 @@ export class RuleEngine {
       retryAfterMs: decision.retryAfterMs,
       shadowed: !decision.allowed && shadow,
     };
-    if ("degraded" in decision && decision.degraded !== undefined) status.degraded = decision.degraded;
+    if ("degraded" in decision && decision.degraded !== undefined)
+      status.degraded = decision.degraded;
     if (cached) status.cached = true;
     return status;
   }
 }
 
 function noRule(): DescriptorStatus {
-  return { code: "OK", limitRemaining: 0, durationUntilResetMs: 0, retryAfterMs: 0, shadowed: false };
+  return {
+    code: "OK",
+    limitRemaining: 0,
+    durationUntilResetMs: 0,
+    retryAfterMs: 0,
+    shadowed: false,
+  };
 }

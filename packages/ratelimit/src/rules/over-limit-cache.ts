@@ -48,7 +48,12 @@ export class OverLimitCache {
       if (oldest.done !== true) this.entries.delete(oldest.value);
     }
     const nowMs = this.clock();
-    this.entries.set(key, { cachedAtMs: nowMs, untilMs: nowMs + decision.retryAfterMs, cost, decision });
+    this.entries.set(key, {
+      cachedAtMs: nowMs,
+      untilMs: nowMs + decision.retryAfterMs,
+      cost,
+      decision,
+    });
   }
 
   get size(): number {

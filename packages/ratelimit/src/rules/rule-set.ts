@@ -8,7 +8,13 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import { RateLimitError } from "../errors.js";
-import { type DescriptorLevel, type DescriptorNode, type DomainRules, parseRules, type RateLimitRule } from "./config.js";
+import {
+  type DescriptorLevel,
+  type DescriptorNode,
+  type DomainRules,
+  parseRules,
+  type RateLimitRule,
+} from "./config.js";
 
 export interface DescriptorEntry {
   key: string;
@@ -53,7 +59,9 @@ export class RuleSet {
       const node = findNode(level, entry);
       if (node === undefined) return undefined;
       if (i === entries.length - 1) {
-        return node.rule === undefined ? undefined : { rule: node.rule, key: storeKey(domain, entries) };
+        return node.rule === undefined
+          ? undefined
+          : { rule: node.rule, key: storeKey(domain, entries) };
       }
       level = node.children;
     }
@@ -65,7 +73,10 @@ export class RuleSet {
     return [...this.domains.values()].map((d) => ({
       domain: d.domain,
       file: d.file,
-      rules: d.rules.map(({ policy: _policy, ...rest }) => ({ ...rest, algorithm: _policy?.algorithm })),
+      rules: d.rules.map(({ policy: _policy, ...rest }) => ({
+        ...rest,
+        algorithm: _policy?.algorithm,
+      })),
     }));
   }
 }
@@ -74,7 +85,8 @@ function findNode(level: DescriptorLevel, entry: DescriptorEntry): DescriptorNod
   const exact = level.exact.get(`${entry.key}_${entry.value}`);
   if (exact !== undefined) return exact;
   for (const wildcard of level.wildcards) {
-    if (wildcard.key === entry.key && entry.value.startsWith(wildcard.value!.slice(0, -1))) return wildcard;
+    if (wildcard.key === entry.key && entry.value.startsWith(wildcard.value!.slice(0, -1)))
+      return wildcard;
   }
   return level.keyOnly.get(entry.key);
 }
@@ -97,14 +109,18 @@ export function loadRuleSet(path: string): RuleSet {
           .map((name) => join(path, name))
       : [path];
   } catch (error) {
-    throw new RateLimitError("SCALEOUT_RL_RULES_IO", `${path}: ${(error as Error).message}`, { cause: error });
+    throw new RateLimitError("SCALEOUT_RL_RULES_IO", `${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const domains = files.map((file) => {
     let text: string;
     try {
       text = readFileSync(file, "utf8");
     } catch (error) {
-      throw new RateLimitError("SCALEOUT_RL_RULES_IO", `${file}: ${(error as Error).message}`, { cause: error });
+      throw new RateLimitError("SCALEOUT_RL_RULES_IO", `${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     return parseRules(text, file);
   });

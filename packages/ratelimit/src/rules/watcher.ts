@@ -6,7 +6,7 @@
 import { EventEmitter } from "node:events";
 import { type FSWatcher, statSync, watch } from "node:fs";
 import { basename, dirname } from "node:path";
-import { type RuleSet, loadRuleSet } from "./rule-set.js";
+import { loadRuleSet, type RuleSet } from "./rule-set.js";
 
 /** Editors write a file in several steps; wait for them to settle before reloading. */
 export const RELOAD_DEBOUNCE_MS_DEFAULT = 100;

@@ -68,11 +68,17 @@ export class GuardedStore extends EventEmitter implements RateLimitStore {
     const started = performance.now();
     try {
       const decision = await withTimeout(this.store.decide(key, policy, cost), this.timeoutMs);
-      this.metrics?.decisionSeconds.observe({ store: this.name }, (performance.now() - started) / 1000);
+      this.metrics?.decisionSeconds.observe(
+        { store: this.name },
+        (performance.now() - started) / 1000,
+      );
       return decision;
     } catch (error) {
       // Caller mistakes (bad cost, key too long) are not store failures.
-      if (isRateLimitError(error, "SCALEOUT_RL_INVALID_COST") || isRateLimitError(error, "SCALEOUT_RL_INVALID_KEY")) {
+      if (
+        isRateLimitError(error, "SCALEOUT_RL_INVALID_COST") ||
+        isRateLimitError(error, "SCALEOUT_RL_INVALID_KEY")
+      ) {
         throw error;
       }
       return this.onFailure(key, policy, cost, error);

@@ -7,7 +7,7 @@
  * a key's state always lives in one slot.
  */
 import { createHash } from "node:crypto";
-import type { Redis, Cluster } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { Decision } from "../decision.js";
 import { RateLimitError } from "../errors.js";
 import { type AlgorithmName, type CompiledPolicy, validateCost } from "../policy.js";
@@ -50,7 +50,10 @@ export class RedisStore implements RateLimitStore {
     this.client = options.client;
     this.prefix = options.prefix ?? REDIS_KEY_PREFIX_DEFAULT;
     if (/[{}]/.test(this.prefix)) {
-      throw new RateLimitError("SCALEOUT_RL_INVALID_KEY", `prefix "${this.prefix}" must not contain { or }`);
+      throw new RateLimitError(
+        "SCALEOUT_RL_INVALID_KEY",
+        `prefix "${this.prefix}" must not contain { or }`,
+      );
     }
     this.clock = options.clock;
     this.ownsClient = options.ownsClient ?? false;
@@ -72,7 +75,10 @@ export class RedisStore implements RateLimitStore {
       throw new RateLimitError("SCALEOUT_RL_INVALID_KEY", `key longer than ${KEY_LENGTH_MAX}`);
     }
     if (UNAVAILABLE_STATUSES.has(this.client.status)) {
-      throw new RateLimitError("SCALEOUT_RL_STORE_FAILED", `redis connection is ${this.client.status}`);
+      throw new RateLimitError(
+        "SCALEOUT_RL_STORE_FAILED",
+        `redis connection is ${this.client.status}`,
+      );
     }
     const script = this.scripts[policy.algorithm];
     const nowArg = this.clock === undefined ? "" : String(Math.floor(this.clock()));
@@ -136,13 +142,20 @@ function scriptArguments(policy: CompiledPolicy): string[] {
       return [String(policy.limit), String(policy.periodMs)];
     case "gcra":
       // 17 significant digits round-trip the doubles exactly.
-      return [String(policy.capacity), policy.emissionIntervalMs.toPrecision(17), policy.toleranceMs.toPrecision(17)];
+      return [
+        String(policy.capacity),
+        policy.emissionIntervalMs.toPrecision(17),
+        policy.toleranceMs.toPrecision(17),
+      ];
   }
 }
 
 function toDecision(reply: unknown, policy: CompiledPolicy): Decision {
   if (!Array.isArray(reply) || reply.length !== 5 || !reply.every((v) => typeof v === "number")) {
-    throw new RateLimitError("SCALEOUT_RL_STORE_FAILED", `unexpected script reply ${JSON.stringify(reply)}`);
+    throw new RateLimitError(
+      "SCALEOUT_RL_STORE_FAILED",
+      `unexpected script reply ${JSON.stringify(reply)}`,
+    );
   }
   const [allowed, remaining, resetMs, retryAfterMs, delayMs] = reply as number[];
   return {

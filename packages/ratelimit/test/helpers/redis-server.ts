@@ -45,7 +45,18 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
   const port = await freePort();
   const child = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+    ],
     { stdio: "ignore" },
   );
   let exited = false;
@@ -54,7 +65,8 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
   });
   const deadline = Date.now() + 10_000;
   while (!(await canConnect(port))) {
-    if (exited || Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
+    if (exited || Date.now() > deadline)
+      throw new Error(`redis-server did not start on port ${port}`);
     await new Promise((r) => setTimeout(r, 25));
   }
   return {
