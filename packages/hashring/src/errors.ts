@@ -18,6 +18,8 @@ export const HashRingErrorCode = {
   BAD_ZONE: "HASHRING_ERR_BAD_ZONE",
   /** A key that is not a string, or is the empty string. */
   BAD_KEY: "HASHRING_ERR_BAD_KEY",
+  /** A ring position that is not an integer in [0, 2^32 - 1]. */
+  BAD_HASH: "HASHRING_ERR_BAD_HASH",
   /** A count (preference-list length, key count) that is not a positive integer. */
   BAD_COUNT: "HASHRING_ERR_BAD_COUNT",
   /** An option out of its documented range (vnodes, epsilon, ...). */

@@ -24,6 +24,7 @@
 import {
   DEFAULT_VNODES,
   KETAMA_POINTS_PER_HASH,
+  MAX_POINT,
   MAX_RING_POINTS,
   MAX_VNODES_PER_NODE,
   POINT_ORDINAL_BITS,
@@ -213,10 +214,23 @@ export class HashRing implements Placement {
     return this.#builtNodes[this.#owners[low]!]!.id;
   }
 
-  /** The node owning a position on the ring (see hashOf). */
+  /** The node owning a position on the ring (see hashOf). Throws BAD_HASH, EMPTY_RING. */
   ownerOfHash(hash: number): string {
+    assertHash(hash);
     const position = this.#positionOf(hash); // builds first: read the arrays after this
     return this.#builtNodes[this.#owners[position]!]!.id;
+  }
+
+  /**
+   * preferenceList for a ring position rather than a key: the replicas of a
+   * whole hash range (a change plan's `last`, say) without a key in hand.
+   */
+  preferenceListOfHash(hash: number, n: number): string[] {
+    assertHash(hash);
+    assertCount("n", n);
+    this.#build();
+    if (this.#points.length === 0) throw emptyRing();
+    return this.#preferenceIndexes(hash, n).map((index) => this.#builtNodes[index]!.id);
   }
 
   /**
@@ -423,6 +437,15 @@ export function lowerBound(sorted: Uint32Array, value: number): number {
     else high = middle;
   }
   return low === sorted.length ? 0 : low;
+}
+
+function assertHash(hash: unknown): asserts hash is number {
+  if (typeof hash !== "number" || !Number.isInteger(hash) || hash < 0 || hash > MAX_POINT) {
+    throw new HashRingError(
+      HashRingErrorCode.BAD_HASH,
+      `a ring position must be an integer in 0..${MAX_POINT} (got ${describe(hash)})`,
+    );
+  }
 }
 
 function emptyRing(): HashRingError {

@@ -21,7 +21,7 @@ export const SIMULATION_STRATEGIES = ["ring", "bounded", "jump", "rendezvous"] a
 export type SimulationStrategy = (typeof SIMULATION_STRATEGIES)[number];
 
 /** Limits that keep one command line from exhausting memory. */
-export const MAX_SIMULATION_KEYS = 20_000_000;
+export const MAX_SIMULATION_KEYS = 10_000_000;
 export const MAX_SIMULATION_NODES = 10_000;
 
 /** How often (in keys) a long pass reports progress. */

@@ -200,6 +200,7 @@ describe("preferenceList", () => {
             const head = list.slice(0, Math.min(n, zoneCount)).map(zoneOf);
             expect(new Set(head).size).toBe(head.length);
             expect(list[0]).toBe(ring.owner(k));
+            expect(ring.preferenceListOfHash(ring.hashOf(k), n)).toEqual(list);
           }
         },
       ),
@@ -233,6 +234,10 @@ describe("HashRing errors", () => {
     expect(codeOf(() => empty.owner("k"))).toBe(HashRingErrorCode.EMPTY_RING);
     expect(codeOf(() => empty.preferenceList("k", 1))).toBe(HashRingErrorCode.EMPTY_RING);
     expect(codeOf(() => empty.ownerOfHash(5))).toBe(HashRingErrorCode.EMPTY_RING);
+    expect(codeOf(() => empty.preferenceListOfHash(5, 2))).toBe(HashRingErrorCode.EMPTY_RING);
+    for (const bad of [-1, 1.5, HASH_SPACE, Number.NaN, "7" as unknown as number]) {
+      expect(codeOf(() => empty.ownerOfHash(bad))).toBe(HashRingErrorCode.BAD_HASH);
+    }
     const ring = new HashRing(["a"]);
     expect(codeOf(() => ring.addNode("a"))).toBe(HashRingErrorCode.DUPLICATE_NODE);
     expect(codeOf(() => ring.addNode(""))).toBe(HashRingErrorCode.BAD_NODE_ID);
