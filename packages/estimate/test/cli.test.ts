@@ -169,6 +169,7 @@ describe("scaleout estimate", () => {
         () => [join(scratch, "absent.yaml")],
         /absent\.yaml: cannot read the assumptions file \(ENOENT\)/,
       ],
+      ["no input at all", () => [], /give an assumptions file, --preset <name>/],
       [
         "malformed --object",
         () => ["--preset", "twitter", "--object", "media"],

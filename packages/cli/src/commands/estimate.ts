@@ -73,10 +73,16 @@ function runEstimateCommand(file: string | undefined, flags: EstimateFlags): str
       const table = referenceTable(flags.table);
       return flags.json === true ? renderTableJson(table) : renderTableText(table);
     }
+    const overrides = overridesFromFlags(flags);
+    if (file === undefined && flags.preset === undefined && Object.keys(overrides).length === 0) {
+      throw new CliError(
+        "give an assumptions file, --preset <name>, assumption flags or --table <name> (see scaleout estimate --help)",
+      );
+    }
     const { estimate } = runEstimateRequest({
       ...(file === undefined ? {} : { yaml: { text: readAssumptionsFile(file), source: file } }),
       ...(flags.preset === undefined ? {} : { preset: flags.preset }),
-      overrides: overridesFromFlags(flags),
+      overrides,
       sizeUnits: flags.binary === true ? "binary" : "decimal",
     });
     return flags.json === true ? renderEstimateJson(estimate) : renderEstimateText(estimate);
