@@ -202,8 +202,16 @@ export class SnowflakeGenerator {
   /** `count` ids, ascending, in a BigUint64Array (no bigint is allocated per id). */
   nextBatch(count: number): BigUint64Array {
     this.checkCount(count);
-    const out = new BigUint64Array(count);
-    const words = new Uint32Array(out.buffer);
+    return this.fill(new BigUint64Array(count));
+  }
+
+  /**
+   * Fills `out` (any BigUint64Array, or a subarray of one) with new ids,
+   * ascending, and returns it: the batch call for callers that reuse a buffer.
+   */
+  fill(out: BigUint64Array): BigUint64Array {
+    const count = out.length;
+    const words = new Uint32Array(out.buffer, out.byteOffset, count * 2);
     let filled = 0;
     while (filled < count) {
       const granted = this.acquire(count - filled);
