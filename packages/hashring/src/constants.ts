@@ -47,3 +47,10 @@ export const DEFAULT_EPSILON = 0.25;
 
 /** Format: seed for the second 32-bit half of the 64-bit key that jump hash consumes. */
 export const JUMP_HIGH_SEED = 0x9e3779b9;
+
+/** Simulation limits: 10M keys keep the four per-key arrays near 160 MB. */
+export const MAX_SIMULATION_KEYS = 10_000_000;
+export const MAX_SIMULATION_NODES = 10_000;
+
+/** A simulation pass reports progress every this many keys (about every second on a slow machine). */
+export const SIMULATION_PROGRESS_EVERY_KEYS = 1 << 20;

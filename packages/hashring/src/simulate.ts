@@ -9,7 +9,12 @@
  * only node jump hash can remove), so every strategy faces the same change.
  */
 import { assertEpsilon, BoundedLoadBalancer } from "./bounded-load.js";
-import { DEFAULT_EPSILON } from "./constants.js";
+import {
+  DEFAULT_EPSILON,
+  MAX_SIMULATION_KEYS,
+  MAX_SIMULATION_NODES,
+  SIMULATION_PROGRESS_EVERY_KEYS as PROGRESS_EVERY_KEYS,
+} from "./constants.js";
 import { HashRingError, HashRingErrorCode } from "./errors.js";
 import { xxhash32 } from "./hash.js";
 import { JumpHash } from "./jump.js";
@@ -19,13 +24,7 @@ import { HashRing, lowerBound } from "./ring.js";
 
 export const SIMULATION_STRATEGIES = ["ring", "bounded", "jump", "rendezvous"] as const;
 export type SimulationStrategy = (typeof SIMULATION_STRATEGIES)[number];
-
-/** Limits that keep one command line from exhausting memory. */
-export const MAX_SIMULATION_KEYS = 10_000_000;
-export const MAX_SIMULATION_NODES = 10_000;
-
-/** How often (in keys) a long pass reports progress. */
-const PROGRESS_EVERY_KEYS = 1 << 20;
+export { MAX_SIMULATION_KEYS, MAX_SIMULATION_NODES };
 
 export interface SimulationOptions {
   readonly nodes: number;
