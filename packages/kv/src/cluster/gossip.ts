@@ -128,6 +128,18 @@ export class Membership {
       .map((m) => ({ id: m.id, dc: m.dc, weight: m.weight }));
   }
 
+  /** Learn of a member from static configuration (bootstrap list) without gossip. */
+  addKnown(
+    state: Omit<MemberState, "heartbeat" | "statusVersion" | "status">,
+    nowMs: number,
+  ): void {
+    if (this.known.has(state.id)) return;
+    this.known.set(state.id, {
+      state: { ...state, status: "normal", statusVersion: 1, heartbeat: 0 },
+      advancedAtMs: nowMs,
+    });
+  }
+
   /** Change this node's status (join = normal, leave = leaving, then left). */
   setSelfStatus(status: MemberStatus): void {
     const entry = this.known.get(this.selfId)!;

@@ -143,7 +143,9 @@ interface EncodedObject {
 }
 
 function sortedEntries(record: Readonly<Record<string, number>>): [string, number][] {
-  return Object.entries(record).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  return Object.entries(record)
+    .filter((entry) => entry[1] !== 0)
+    .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
 }
 
 export function encodeObject(object: KeyObject): string {

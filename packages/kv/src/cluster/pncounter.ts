@@ -29,6 +29,8 @@ export const EMPTY_COUNTER: PnCounter = Object.freeze({
 
 /** Add `delta` (negative for DECR) on behalf of `actor`. */
 export function incrementCounter(counter: PnCounter, actor: ActorId, delta: number): PnCounter {
+  // No zero entries: equal counters must have equal encodings (digests, Merkle leaves).
+  if (delta === 0) return counter;
   if (delta >= 0) {
     return {
       increments: withEntry(counter.increments, actor, (counter.increments[actor] ?? 0) + delta),
