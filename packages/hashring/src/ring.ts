@@ -179,7 +179,11 @@ export class HashRing implements Placement {
   /** A ring with the same options and nodes, independent of this one. */
   clone(): HashRing {
     const copy = new HashRing([], { mode: this.mode, vnodes: this.vnodes });
-    for (const { id, weight, zone } of this.#nodes) copy.addNode({ id, weight, zone });
+    for (const { id, weight, zone, cachedPoints } of this.#nodes) {
+      copy.addNode({ id, weight, zone });
+      // Points depend only on id, weight and options, which are equal: share them.
+      copy.#byId.get(id)!.cachedPoints = cachedPoints;
+    }
     return copy;
   }
 
