@@ -203,11 +203,6 @@ export function parseAssumptions(raw: unknown): Assumptions {
   const retentionSeconds = optional("retention", parseDuration);
   const cacheHotFraction = optional("cache_hot_fraction", parseFraction);
   const cacheWindowSeconds = optional("cache_window", parseDuration);
-  if (objects.length === 0) {
-    for (const needsObjects of ["retention", "cache_hot_fraction"]) {
-      if (given(needsObjects)) throw missing("objects", needsObjects, "media: 1 MB @ 10%");
-    }
-  }
   if (cacheWindowSeconds !== undefined && cacheHotFraction === undefined) {
     throw missing("cache_hot_fraction", "cache_window", "20%");
   }
@@ -228,6 +223,12 @@ export function parseAssumptions(raw: unknown): Assumptions {
     );
   }
 
+  // Values are checked first, so a bad value is reported as such, not as missing objects.
+  if (objects.length === 0) {
+    for (const needsObjects of ["retention", "cache_hot_fraction", "replication_factor"]) {
+      if (given(needsObjects)) throw missing("objects", needsObjects, "media: 1 MB @ 10%");
+    }
+  }
   const defaulted: string[] = [];
   const withDefault = <T>(name: string, value: T | undefined, fallback: T): T => {
     if (value !== undefined) return value;
@@ -256,9 +257,10 @@ export function parseAssumptions(raw: unknown): Assumptions {
         ? undefined
         : withDefault("cache_window", cacheWindowSeconds, DEFAULT_CACHE_WINDOW_SECONDS),
     serverCapacityQps,
+    // Without objects nothing is stored, so the default is not worth reporting.
     replicationFactor:
       objects.length === 0
-        ? (replicationFactor ?? DEFAULT_REPLICATION_FACTOR)
+        ? DEFAULT_REPLICATION_FACTOR
         : withDefault("replication_factor", replicationFactor, DEFAULT_REPLICATION_FACTOR),
     notes: optional("notes", parseNotes) ?? [],
     defaulted,

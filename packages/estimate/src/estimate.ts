@@ -58,6 +58,11 @@ export interface Comparison {
 
 export interface AssumptionLine {
   readonly field: string;
+  /**
+   * The value in base units (users, bytes, seconds, fractions 0..1, plain
+   * ratios); an object kind's is its size in bytes.
+   */
+  readonly value: number;
   readonly human: string;
   /** True when the field was not given and took its documented default. */
   readonly defaulted: boolean;
@@ -205,57 +210,48 @@ export function pluralize(noun: string): string {
 
 function describeAssumptions(assumptions: Assumptions, human: Human): AssumptionLine[] {
   const described: AssumptionLine[] = [];
-  const put = (field: string, value: string | undefined): void => {
-    if (value !== undefined) {
-      described.push({ field, human: value, defaulted: assumptions.defaulted.includes(field) });
-    }
+  /** Records a field when it has a value, rendered by `render`. */
+  const put = (
+    field: string,
+    value: number | undefined,
+    render: (value: number) => string,
+  ): void => {
+    if (value === undefined) return;
+    described.push({
+      field,
+      value,
+      human: render(value),
+      defaulted: assumptions.defaulted.includes(field),
+    });
   };
   const plural = pluralize(assumptions.action);
-  const maybe = <T>(value: T | undefined, render: (value: T) => string): string | undefined =>
-    value === undefined ? undefined : render(value);
+  const users = (value: number): string => `${human.count(value)} users`;
+  const duration = (value: number): string => human.duration(value);
+  const percent = (value: number): string => human.percent(value);
 
+  put("monthly_active_users", assumptions.monthlyActiveUsers, users);
+  put("daily_active_fraction", assumptions.dailyActiveFraction, percent);
+  put("daily_active_users", assumptions.dailyActiveUsers, users);
   put(
-    "monthly_active_users",
-    maybe(assumptions.monthlyActiveUsers, (v) => `${human.count(v)} users`),
+    "actions_per_user_per_day",
+    assumptions.actionsPerUserPerDay,
+    (v) => `${human.number(v)} ${plural}`,
   );
-  put(
-    "daily_active_fraction",
-    maybe(assumptions.dailyActiveFraction, (v) => human.percent(v)),
-  );
-  put(
-    "daily_active_users",
-    maybe(assumptions.dailyActiveUsers, (v) => `${human.count(v)} users`),
-  );
-  put("actions_per_user_per_day", `${human.number(assumptions.actionsPerUserPerDay)} ${plural}`);
-  put("peak_factor", `${human.number(assumptions.peakFactor)}× average`);
+  put("peak_factor", assumptions.peakFactor, (v) => `${human.number(v)}× average`);
   for (const kind of assumptions.objects) {
     put(
       `objects.${kind.name}`,
-      `${human.size(kind.sizeBytes)} on ${human.percent(kind.fraction)} of ${plural}`,
+      kind.sizeBytes,
+      (v) => `${human.size(v)} on ${human.percent(kind.fraction)} of ${plural}`,
     );
   }
-  put(
-    "retention",
-    maybe(assumptions.retentionSeconds, (v) => human.duration(v)),
-  );
-  put(
-    "read_write_ratio",
-    maybe(assumptions.readWriteRatio, (v) => `${human.number(v)}:1`),
-  );
-  put(
-    "cache_hot_fraction",
-    maybe(assumptions.cacheHotFraction, (v) => human.percent(v)),
-  );
-  put(
-    "cache_window",
-    maybe(assumptions.cacheWindowSeconds, (v) => human.duration(v)),
-  );
-  put(
-    "server_capacity_qps",
-    maybe(assumptions.serverCapacityQps, (v) => `${human.count(v)}/s`),
-  );
+  put("retention", assumptions.retentionSeconds, duration);
+  put("read_write_ratio", assumptions.readWriteRatio, (v) => `${human.number(v)}:1`);
+  put("cache_hot_fraction", assumptions.cacheHotFraction, percent);
+  put("cache_window", assumptions.cacheWindowSeconds, duration);
+  put("server_capacity_qps", assumptions.serverCapacityQps, (v) => `${human.count(v)}/s`);
   if (assumptions.objects.length > 0) {
-    put("replication_factor", `${human.integer(assumptions.replicationFactor)}`);
+    put("replication_factor", assumptions.replicationFactor, (v) => human.integer(v));
   }
   return described;
 }

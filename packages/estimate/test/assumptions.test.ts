@@ -110,6 +110,12 @@ describe("assumptions", () => {
       /needed by retention/,
     ],
     [
+      { ...MINIMAL, replication_factor: 3 },
+      "objects",
+      EstimateErrorCode.MISSING_FIELD,
+      /needed by replication_factor/,
+    ],
+    [
       { ...MINIMAL, objects: { a: "1 KB" }, cache_window: "1 day" },
       "cache_hot_fraction",
       EstimateErrorCode.MISSING_FIELD,

@@ -60,6 +60,20 @@ describe("the twitter preset reproduces the chapter's worked example", () => {
     expect(text).toContain("= 30 TB/day × 365 days × 5 years = 54.8 PB");
   });
 
+  it("writes the assumptions down with values in base units", () => {
+    const byField = new Map(twitter().assumptions.map((line) => [line.field, line]));
+    expect(byField.get("monthly_active_users")).toMatchObject({
+      value: 300e6,
+      human: "300M users",
+    });
+    expect(byField.get("objects.media")).toMatchObject({
+      value: 1e6,
+      human: "1 MB on 10% of tweets",
+    });
+    expect(byField.get("retention")?.value).toBe(5 * 365 * 86_400);
+    expect(byField.get("replication_factor")).toMatchObject({ value: 1, defaulted: true });
+  });
+
   it("examples/twitter.yaml says the same as the preset", () => {
     const file = parseAssumptions(
       parseAssumptionsYaml(readFileSync(join(examples, "twitter.yaml"), "utf8"), "twitter.yaml"),
