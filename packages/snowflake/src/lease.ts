@@ -11,7 +11,9 @@
  * key still holds its token), which also raises the mark to "now + TTL". It
  * issues ids only while its own deadline (send time of the last successful
  * renewal + TTL - a safety margin, on the monotonic clock) has not passed, so it
- * stops before Redis could hand the id to anyone else. A new holder starts
+ * stops before Redis could hand the id to anyone else, and only at wall times
+ * up to the mark it last published (a clock jumping forward pauses issuing
+ * until the next renewal publishes a later mark). A new holder starts
  * after the mark, so even a holder whose clock is behind the previous one's
  * cannot reuse its timestamps. A lost lease (renewal refused, or not renewed in
  * time) stops issuing with LeaseLostError, and the holder keeps trying to
@@ -90,6 +92,8 @@ type LeaseState = "held" | "lost" | "closed";
 interface Acquired {
   machine: number;
   previousMarkMs: number | null;
+  /** The mark now in Redis: max(previous mark, our now + TTL). */
+  markMs: number;
   sentAtMonotonicMs: number;
 }
 
@@ -100,6 +104,10 @@ export class WorkerIdLease implements IssueGuard {
   private state: LeaseState = "held";
   private lostReason = "";
   private deadlineMonotonicMs: number;
+  /** The mark Redis holds for us: we may issue at wall times up to this. */
+  private publishedMarkMs: number;
+  /** Wall ms of the last successful check; the same ms again needs no monotonic read. */
+  private lastCheckedMs = -1;
   private readonly token: string;
   private readonly ttlMs: number;
   private readonly marginMs: number;
@@ -127,6 +135,7 @@ export class WorkerIdLease implements IssueGuard {
     this.machineId = acquired.machine;
     this.previousMark = acquired.previousMarkMs;
     this.deadlineMonotonicMs = acquired.sentAtMonotonicMs + this.ttlMs - this.marginMs;
+    this.publishedMarkMs = acquired.markMs;
     this.timer = setInterval(
       () => void this.tick(),
       Math.floor(this.ttlMs / LEASE_RENEWALS_PER_TTL),
@@ -199,13 +208,21 @@ export class WorkerIdLease implements IssueGuard {
     return this.state === "held" && performance.now() <= this.deadlineMonotonicMs;
   }
 
-  assertCanIssue(_nowMs: number): void {
+  assertCanIssue(nowMs: number): void {
     if (this.state !== "held") throw new LeaseLostError(this.lostReason);
+    // Within one wall millisecond the monotonic deadline cannot have moved much: skip the read.
+    if (nowMs === this.lastCheckedMs) return;
     if (performance.now() > this.deadlineMonotonicMs) {
       throw new LeaseLostError(
         `machine id ${this.machineId} not renewed within its ${this.ttlMs} ms TTL`,
       );
     }
+    if (nowMs > this.publishedMarkMs) {
+      throw new LeaseLostError(
+        `the clock passed the lease's published mark (${new Date(this.publishedMarkMs).toISOString()}); waiting for a renewal`,
+      );
+    }
+    this.lastCheckedMs = nowMs;
   }
 
   /** Called after a lost lease was re-acquired (before issuing resumes); the id may differ. */
@@ -266,6 +283,7 @@ export class WorkerIdLease implements IssueGuard {
   private async renew(): Promise<void> {
     const sentAt = performance.now();
     const { lease, markKey } = this.keys(this.machineId);
+    const markMs = this.nowMs() + this.ttlMs;
     try {
       const result = await this.redis.eval(
         RENEW_SCRIPT,
@@ -274,11 +292,12 @@ export class WorkerIdLease implements IssueGuard {
         markKey,
         this.token,
         String(this.ttlMs),
-        String(this.nowMs() + this.ttlMs),
+        String(markMs),
       );
       if (this.state !== "held") return;
       if (result === 1) {
         this.deadlineMonotonicMs = sentAt + this.ttlMs - this.marginMs;
+        this.publishedMarkMs = Math.max(this.publishedMarkMs, markMs);
       } else {
         this.markLost(`machine id ${this.machineId} expired or was taken by another holder`);
       }
@@ -316,6 +335,8 @@ export class WorkerIdLease implements IssueGuard {
     this.machineId = acquired.machine;
     this.previousMark = acquired.previousMarkMs;
     this.deadlineMonotonicMs = acquired.sentAtMonotonicMs + this.ttlMs - this.marginMs;
+    this.publishedMarkMs = acquired.markMs;
+    this.lastCheckedMs = -1;
     // Listeners (the generator's rebind) run before issuing is allowed again.
     for (const listener of this.reacquireListeners)
       listener(acquired.machine, acquired.previousMarkMs);
@@ -342,6 +363,7 @@ async function runAcquire(
   nowMs: number,
 ): Promise<Acquired | null> {
   const sentAtMonotonicMs = performance.now();
+  const markMs = nowMs + ttlMs;
   const reply = (await redis.eval(
     ACQUIRE_SCRIPT,
     0,
@@ -349,10 +371,15 @@ async function runAcquire(
     token,
     String(ttlMs),
     String(maxMachine + 1),
-    String(nowMs + ttlMs),
+    String(markMs),
   )) as number | [number, string];
   if (!Array.isArray(reply)) return null;
   const [machine, previous] = reply;
   const previousMarkMs = Number(previous);
-  return { machine, previousMarkMs: previousMarkMs < 0 ? null : previousMarkMs, sentAtMonotonicMs };
+  return {
+    machine,
+    previousMarkMs: previousMarkMs < 0 ? null : previousMarkMs,
+    markMs: Math.max(markMs, previousMarkMs),
+    sentAtMonotonicMs,
+  };
 }

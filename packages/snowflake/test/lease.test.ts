@@ -4,6 +4,7 @@ import {
   createLeasedGenerator,
   decode,
   LeaseLostError,
+  ManualClock,
   PRESETS,
   SnowflakeErrorCode,
   WorkerIdLease,
@@ -182,6 +183,25 @@ describe("worker-id leases against a real redis-server", () => {
       expect(second.generator.startupWaitMs()).toBeLessThanOrEqual(1);
     } finally {
       await second.close();
+    }
+  });
+
+  it("a clock jumping past the published mark pauses issuing, so a later holder cannot overlap", async () => {
+    const keyPrefix = nextPrefix();
+    const clock = new ManualClock(Date.now());
+    const leased = await createLeasedGenerator({
+      layout: PRESETS.twitter,
+      clock,
+      lease: { url: redis.url, keyPrefix, ttlMs: 5_000 },
+    });
+    try {
+      leased.generator.next();
+      clock.advance(3_600_000);
+      expect(() => leased.generator.next()).toThrow(/passed the lease's published mark/);
+      clock.advance(-3_600_000 + 5);
+      expect(leased.generator.next()).toBeGreaterThan(0n);
+    } finally {
+      await leased.close();
     }
   });
 });
