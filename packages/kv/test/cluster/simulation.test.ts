@@ -11,6 +11,12 @@ const seeds: number[] =
     ? [Number(process.env.SIM_SEED)]
     : Array.from({ length: Number(process.env.SIM_SEEDS ?? 3) }, (_, i) => 1_000 + i);
 
+/** SIM_STRESS=1: a harsher network (more loss, duplication and delay). */
+const stress: Partial<SimOptions> =
+  process.env.SIM_STRESS === "1"
+    ? { dropProbability: 0.1, duplicateProbability: 0.05, delayMsMax: 150, workloadMs: 30_000 }
+    : {};
+
 function runSeed(options: SimOptions) {
   const sim = new Simulation(options);
   sim.runUntil(options.workloadMs);
@@ -31,6 +37,7 @@ describe("cluster simulation (DVV siblings)", () => {
     it(`seed ${seed}: no acknowledged write lost, no resurrection, replicas converge`, () => {
       const { sim, converged, report, tombstonesBefore, counters } = runSeed({
         ...DEFAULT_SIM,
+        ...stress,
         seed,
         mode: "siblings",
         joinNode: seed % 2 === 1,

@@ -18,6 +18,7 @@ import {
   type KeyObject,
   MemoryHintStore,
   mergeObjects,
+  type NodeCounters,
   type NodeTuning,
   type Output,
   PARTITION_COUNT,
@@ -409,7 +410,15 @@ export class Simulation {
 
   private clientReply(reply: ClientReply): void {
     const clientIndex = this.pendingClient.get(reply.requestId);
-    if (clientIndex === undefined) return; // late reply after the client gave up
+    if (clientIndex === undefined) {
+      // A directly submitted request, or a late reply after a client gave up.
+      if (!reply.requestId.startsWith("c")) {
+        this.replies.set(reply.requestId, reply);
+        const issued = this.issued.get(reply.requestId);
+        if (issued !== undefined && reply.kind === "written") issued.acknowledged = true;
+      }
+      return;
+    }
     const client = this.clients[clientIndex]!;
     if (client.inFlight !== reply.requestId) return;
     this.pendingClient.delete(reply.requestId);
@@ -497,13 +506,44 @@ export class Simulation {
   }
 
   /** The nodes' counters, summed. */
-  counters(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const node of this.nodes.values()) {
-      for (const [name, value] of Object.entries(node.counters))
-        out[name] = (out[name] ?? 0) + value;
+  counters(): NodeCounters {
+    const out = { ...this.nodes.get("n0")!.counters };
+    for (const name of Object.keys(out) as (keyof NodeCounters)[]) {
+      out[name] = 0;
+      for (const node of this.nodes.values()) out[name] += node.counters[name];
     }
     return out;
+  }
+
+  /** Replies to requests submitted directly (not by the simulated clients). */
+  readonly replies = new Map<string, ClientReply>();
+
+  /** Submit a request to a node directly; its reply lands in `replies`. */
+  submit(nodeId: string, request: ClientRequest): void {
+    if (request.kind !== "get") this.writeIds.add(request.requestId);
+    this.currentRequest = request;
+    this.currentCoordinator = nodeId;
+    this.apply(nodeId, this.nodes.get(nodeId)!.request(request, this.localTime(nodeId)));
+    this.currentRequest = null;
+    this.currentCoordinator = null;
+  }
+
+  pause(nodeId: string): void {
+    this.paused.add(nodeId);
+  }
+
+  resume(nodeId: string): void {
+    this.paused.delete(nodeId);
+  }
+
+  /** Cut the network into groups (nodes in different groups cannot talk); [] heals. */
+  partition(groups: string[][]): void {
+    this.groups = groups;
+  }
+
+  /** Let a node leave (it streams its partitions away, then is "left"). */
+  leave(nodeId: string): void {
+    this.apply(nodeId, this.nodes.get(nodeId)!.leave(this.localTime(nodeId)));
   }
 
   /** Hints held anywhere, and transfers still running. */
