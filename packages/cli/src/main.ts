@@ -7,6 +7,7 @@
 import { Command, CommanderError } from "commander";
 import { estimateCommand } from "./commands/estimate.js";
 import { idsCommand } from "./commands/ids.js";
+import { kvCommand } from "./commands/kv.js";
 import { ringCommand } from "./commands/ring.js";
 import { CliError } from "./errors.js";
 import { VERSION } from "./version.js";
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   // Subcommands, one module per part (keep in package-map order).
   program.addCommand(estimateCommand());
   program.addCommand(ringCommand());
+  program.addCommand(kvCommand());
   program.addCommand(idsCommand());
   return program;
 }

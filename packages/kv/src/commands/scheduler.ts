@@ -1,0 +1,114 @@
+/**
+ * Command scheduler: how Redis's atomicity survives an asynchronous engine.
+ *
+ * Redis runs one command at a time, so INCR, SET NX, MSETNX and RENAME are
+ * atomic for free. Our lsm engine answers with promises, so a command can be
+ * suspended between its read and its write. We serialize **per key**, not
+ * globally: each command lists the keys it touches (from the command table's
+ * key positions), waits for every earlier command on any of those keys, runs,
+ * then releases them. Commands on different keys run concurrently, which is
+ * what lets many clients share one group commit with `appendfsync always`;
+ * a global queue would fsync once per command. Whole-keyspace commands
+ * (FLUSHALL, KEYS, SCAN, DBSIZE, RANDOMKEY) take a barrier: they wait for
+ * everything before them, and everything after waits for them.
+ *
+ * Order guarantees: commands are admitted in arrival order, so two commands on
+ * a common key run in the order they arrived (a client's pipelined
+ * `SET k 1; GET k` always sees its own write); replies go back in request
+ * order (the connection keeps a reply queue). One difference from Redis:
+ * a client's pipelined commands on *different* keys may complete out of order
+ * when the engine is asynchronous, so a third client can briefly observe the
+ * later write before the earlier one.
+ */
+
+export type LockScope =
+  | { readonly kind: "none" }
+  | { readonly kind: "keys"; readonly keys: readonly string[] }
+  | { readonly kind: "all" };
+
+export const NO_LOCK: LockScope = { kind: "none" };
+export const ALL_KEYS: LockScope = { kind: "all" };
+
+export class CommandScheduler {
+  private readonly tails = new Map<string, Promise<void>>();
+  private barrier: Promise<void> | undefined;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  /** Commands admitted and not yet finished. */
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  run<T>(scope: LockScope, task: () => T | Promise<T>): Promise<T> {
+    if (scope.kind === "none") return this.track(task);
+    const waits: Promise<void>[] = [];
+    if (this.barrier !== undefined) waits.push(this.barrier);
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    if (scope.kind === "all") {
+      for (const tail of this.tails.values()) waits.push(tail);
+      this.barrier = done;
+      const result = this.track(() =>
+        waits.length === 0 ? task() : Promise.all(waits).then(task),
+      );
+      void result.then(
+        () => this.releaseBarrier(done, release),
+        () => this.releaseBarrier(done, release),
+      );
+      return result;
+    }
+    for (const key of scope.keys) {
+      const tail = this.tails.get(key);
+      if (tail !== undefined) waits.push(tail);
+      this.tails.set(key, done);
+    }
+    const start =
+      waits.length === 0
+        ? task
+        : waits.length === 1
+          ? () => waits[0]!.then(task)
+          : () => Promise.all(waits).then(task);
+    const result = this.track(start);
+    const keys = scope.keys;
+    const finish = (): void => {
+      for (const key of keys) if (this.tails.get(key) === done) this.tails.delete(key);
+      release();
+    };
+    void result.then(finish, finish);
+    return result;
+  }
+
+  /** Resolves when every admitted command has finished (graceful shutdown). */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private releaseBarrier(done: Promise<void>, release: () => void): void {
+    if (this.barrier === done) this.barrier = undefined;
+    release();
+  }
+
+  private track<T>(start: () => T | Promise<T>): Promise<T> {
+    this.inFlight++;
+    let result: Promise<T>;
+    try {
+      result = Promise.resolve(start());
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    const settle = (): void => {
+      this.inFlight--;
+      if (this.inFlight === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
+    };
+    result.then(settle, settle);
+    return result;
+  }
+}

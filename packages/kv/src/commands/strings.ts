@@ -1,0 +1,450 @@
+/**
+ * String commands (Redis t_string.c): GET, SET and its options, the counters,
+ * ranges and multi-key variants. Each handler parses and validates every
+ * argument first and replies with the error early; it mutates only after all
+ * checks passed. The scheduler holds the command's keys, so a read followed
+ * by a write here is atomic.
+ */
+import {
+  array,
+  bulk,
+  bulkOrNull,
+  EMPTY_ARRAY,
+  integer,
+  NULL,
+  OK,
+  ONE,
+  type Reply,
+  ZERO,
+} from "../resp/reply.js";
+import type { StoredEntry } from "../storage/store.js";
+import {
+  formatHumanFloat,
+  INT64_MAX,
+  INT64_MIN,
+  isInt64,
+  isWord,
+  parseFloatArgument,
+  parseInt64,
+} from "./arguments.js";
+import {
+  DECREMENT_OVERFLOW,
+  invalidExpireTime,
+  NAN_OR_INFINITY,
+  NOT_FLOAT,
+  NOT_INTEGER,
+  OFFSET_OUT_OF_RANGE,
+  OVERFLOW,
+  STRING_TOO_LONG,
+  SYNTAX_ERROR,
+  wrongArity,
+} from "./replies.js";
+import type { CommandContext } from "./types.js";
+
+const EMPTY = new Uint8Array(0);
+
+/** A read that counts keyspace hits and misses, as Redis's lookupKeyRead does. */
+export async function lookupRead(
+  context: CommandContext,
+  key: Uint8Array,
+): Promise<StoredEntry | undefined> {
+  const entry = await context.store.get(key);
+  if (entry === undefined) context.services.stats.keyspaceMisses++;
+  else context.services.stats.keyspaceHits++;
+  return entry;
+}
+
+type ExpiryChoice =
+  | { kind: "none" }
+  | { kind: "keep" }
+  | { kind: "persist" }
+  | { kind: "at"; expiresAtMs: number };
+
+type SetOptions = { nx: boolean; xx: boolean; get: boolean; expiry: ExpiryChoice };
+
+const UNIT_SECONDS = 1000n;
+const UNIT_MS = 1n;
+
+/**
+ * getExpireMillisecondsOrReply: the argument must be an integer > 0; seconds
+ * are scaled; relative times are added to now; anything non-positive or
+ * overflowing is "invalid expire time in '<cmd>' command".
+ */
+function expiryFrom(
+  context: CommandContext,
+  raw: Uint8Array,
+  unit: bigint,
+  relative: boolean,
+): { expiresAtMs: number } | Reply {
+  const value = parseInt64(raw);
+  if (value === undefined) return NOT_INTEGER;
+  if (value <= 0n || (unit === UNIT_SECONDS && value > INT64_MAX / 1000n))
+    return invalidExpireTime(context.spec.name);
+  let ms = value * unit;
+  if (relative) ms += BigInt(context.nowMs);
+  if (ms <= 0n || ms > INT64_MAX) return invalidExpireTime(context.spec.name);
+  // Beyond 2^53 ms (285,000 years) a JS number loses precision; clamp, the key never expires in practice.
+  return {
+    expiresAtMs: ms > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(ms),
+  };
+}
+
+/** parseExtendedStringArgumentsOrReply for SET (command "set") and GETEX (command "getex"). */
+function parseExtendedOptions(
+  context: CommandContext,
+  args: Buffer[],
+  from: number,
+  command: "set" | "getex",
+): SetOptions | Reply {
+  const options: SetOptions = { nx: false, xx: false, get: false, expiry: { kind: "none" } };
+  let ex = false;
+  let px = false;
+  let exat = false;
+  let pxat = false;
+  let keepTtl = false;
+  let persist = false;
+  let expireArg: Uint8Array | undefined;
+  for (let j = from; j < args.length; j++) {
+    const opt = args[j]!;
+    const next = args[j + 1];
+    if (command === "set" && isWord(opt, "NX") && !options.xx) {
+      options.nx = true;
+    } else if (command === "set" && isWord(opt, "XX") && !options.nx) {
+      options.xx = true;
+    } else if (command === "set" && isWord(opt, "GET")) {
+      options.get = true;
+    } else if (
+      command === "set" &&
+      isWord(opt, "KEEPTTL") &&
+      !persist &&
+      !ex &&
+      !exat &&
+      !px &&
+      !pxat
+    ) {
+      keepTtl = true;
+    } else if (
+      command === "getex" &&
+      isWord(opt, "PERSIST") &&
+      !ex &&
+      !exat &&
+      !px &&
+      !pxat &&
+      !keepTtl
+    ) {
+      persist = true;
+    } else if (
+      isWord(opt, "EX") &&
+      !keepTtl &&
+      !persist &&
+      !exat &&
+      !px &&
+      !pxat &&
+      next !== undefined
+    ) {
+      ex = true;
+      expireArg = next;
+      j++;
+    } else if (
+      isWord(opt, "PX") &&
+      !keepTtl &&
+      !persist &&
+      !ex &&
+      !exat &&
+      !pxat &&
+      next !== undefined
+    ) {
+      px = true;
+      expireArg = next;
+      j++;
+    } else if (
+      isWord(opt, "EXAT") &&
+      !keepTtl &&
+      !persist &&
+      !ex &&
+      !px &&
+      !pxat &&
+      next !== undefined
+    ) {
+      exat = true;
+      expireArg = next;
+      j++;
+    } else if (
+      isWord(opt, "PXAT") &&
+      !keepTtl &&
+      !persist &&
+      !ex &&
+      !exat &&
+      !px &&
+      next !== undefined
+    ) {
+      pxat = true;
+      expireArg = next;
+      j++;
+    } else {
+      return SYNTAX_ERROR;
+    }
+  }
+  if (expireArg !== undefined) {
+    const unit = ex || exat ? UNIT_SECONDS : UNIT_MS;
+    const parsed = expiryFrom(context, expireArg, unit, ex || px);
+    if ("kind" in parsed) return parsed;
+    options.expiry = { kind: "at", expiresAtMs: parsed.expiresAtMs };
+  } else if (keepTtl) {
+    options.expiry = { kind: "keep" };
+  } else if (persist) {
+    options.expiry = { kind: "persist" };
+  }
+  return options;
+}
+
+function isReply(value: unknown): value is Reply {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "kind" in value &&
+    typeof (value as { kind: unknown }).kind === "string" &&
+    !("nx" in value)
+  );
+}
+
+export async function getCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  const entry = await lookupRead(context, args[1]!);
+  return bulkOrNull(entry?.value);
+}
+
+/** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] */
+export async function setCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  const options = parseExtendedOptions(context, args, 3, "set");
+  if (isReply(options)) return options;
+  const key = args[1]!;
+  const store = context.store;
+  const existing = await store.get(key);
+  let reply: Reply = OK;
+  if (options.get) {
+    reply = bulkOrNull(existing?.value);
+    if (existing === undefined) context.services.stats.keyspaceMisses++;
+    else context.services.stats.keyspaceHits++;
+  }
+  if ((options.nx && existing !== undefined) || (options.xx && existing === undefined)) {
+    return options.get ? reply : NULL;
+  }
+  const expiry = options.expiry;
+  const expiresAtMs =
+    expiry.kind === "at"
+      ? expiry.expiresAtMs
+      : expiry.kind === "keep"
+        ? (existing?.expiresAtMs ?? 0)
+        : 0;
+  await store.put(key, args[2]!, { expiresAtMs, flags: 0 });
+  return reply;
+}
+
+export async function setnxCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  const existing = await context.store.get(args[1]!);
+  if (existing !== undefined) return ZERO;
+  await context.store.put(args[1]!, args[2]!, { expiresAtMs: 0, flags: 0 });
+  return ONE;
+}
+
+/** SETEX key seconds value / PSETEX key ms value. */
+export function setexCommand(unit: "seconds" | "ms") {
+  return async (context: CommandContext, args: Buffer[]): Promise<Reply> => {
+    const parsed = expiryFrom(context, args[2]!, unit === "seconds" ? UNIT_SECONDS : UNIT_MS, true);
+    if ("kind" in parsed) return parsed;
+    await context.store.put(args[1]!, args[3]!, { expiresAtMs: parsed.expiresAtMs, flags: 0 });
+    return OK;
+  };
+}
+
+export async function getsetCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  const existing = await lookupRead(context, args[1]!);
+  await context.store.put(args[1]!, args[2]!, { expiresAtMs: 0, flags: 0 });
+  return bulkOrNull(existing?.value);
+}
+
+export async function getdelCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  const existing = await lookupRead(context, args[1]!);
+  if (existing === undefined) return NULL;
+  await context.store.delete(args[1]!);
+  return bulk(existing.value);
+}
+
+/** GETEX key [EX s|PX ms|EXAT t|PXAT t|PERSIST] */
+export async function getexCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  const options = parseExtendedOptions(context, args, 2, "getex");
+  if (isReply(options)) return options;
+  const key = args[1]!;
+  const existing = await lookupRead(context, key);
+  if (existing === undefined) return NULL;
+  const expiry = options.expiry;
+  if (expiry.kind === "at") {
+    if (expiry.expiresAtMs <= context.nowMs) {
+      await context.store.delete(key);
+    } else {
+      await context.store.put(key, existing.value, {
+        expiresAtMs: expiry.expiresAtMs,
+        flags: existing.flags,
+      });
+    }
+  } else if (expiry.kind === "persist" && existing.expiresAtMs !== 0) {
+    await context.store.put(key, existing.value, { expiresAtMs: 0, flags: existing.flags });
+  }
+  return bulk(existing.value);
+}
+
+export async function mgetCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  const replies: Reply[] = [];
+  for (let i = 1; i < args.length; i++) {
+    const entry = await lookupRead(context, args[i]!);
+    replies.push(bulkOrNull(entry?.value));
+  }
+  return array(replies);
+}
+
+export async function msetCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  if (args.length % 2 === 0) return wrongArity(context.spec.name);
+  for (let i = 1; i < args.length; i += 2) {
+    await context.store.put(args[i]!, args[i + 1]!, { expiresAtMs: 0, flags: 0 });
+  }
+  return OK;
+}
+
+export async function msetnxCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  if (args.length % 2 === 0) return wrongArity(context.spec.name);
+  for (let i = 1; i < args.length; i += 2) {
+    if ((await context.store.get(args[i]!)) !== undefined) return ZERO;
+  }
+  for (let i = 1; i < args.length; i += 2) {
+    await context.store.put(args[i]!, args[i + 1]!, { expiresAtMs: 0, flags: 0 });
+  }
+  return ONE;
+}
+
+export async function appendCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  const key = args[1]!;
+  const suffix = args[2]!;
+  const existing = await context.store.get(key);
+  if (existing === undefined) {
+    await context.store.put(key, suffix, { expiresAtMs: 0, flags: 0 });
+    return integer(suffix.length);
+  }
+  const length = existing.value.length + suffix.length;
+  if (length > context.services.maxBulkBytes) return STRING_TOO_LONG;
+  const combined = Buffer.concat([existing.value, suffix]);
+  await context.store.put(key, combined, {
+    expiresAtMs: existing.expiresAtMs,
+    flags: existing.flags,
+  });
+  return integer(length);
+}
+
+export async function strlenCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  const entry = await lookupRead(context, args[1]!);
+  return integer(entry?.value.length ?? 0);
+}
+
+/** GETRANGE key start end, with Redis 7.0's index clamping. */
+export async function getrangeCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  const startArg = parseInt64(args[2]!);
+  const endArg = parseInt64(args[3]!);
+  if (startArg === undefined || endArg === undefined) return NOT_INTEGER;
+  const entry = await lookupRead(context, args[1]!);
+  const value = entry?.value ?? EMPTY;
+  const length = BigInt(value.length);
+  let start = startArg;
+  let end = endArg;
+  if (start < 0n && end < 0n && start > end) return bulk(EMPTY);
+  if (start < 0n) start += length;
+  if (end < 0n) end += length;
+  if (start < 0n) start = 0n;
+  if (end < 0n) end = 0n;
+  if (end >= length) end = length - 1n;
+  if (start > end || length === 0n) return bulk(EMPTY);
+  return bulk(value.subarray(Number(start), Number(end) + 1));
+}
+
+export async function setrangeCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  const offsetArg = parseInt64(args[2]!);
+  if (offsetArg === undefined) return NOT_INTEGER;
+  if (offsetArg < 0n) return OFFSET_OUT_OF_RANGE;
+  const patch = args[3]!;
+  const key = args[1]!;
+  const existing = await context.store.get(key);
+  if (existing === undefined) {
+    if (patch.length === 0) return ZERO;
+  } else if (patch.length === 0) {
+    return integer(existing.value.length);
+  }
+  if (offsetArg + BigInt(patch.length) > BigInt(context.services.maxBulkBytes))
+    return STRING_TOO_LONG;
+  const offset = Number(offsetArg);
+  const old = existing?.value ?? EMPTY;
+  const length = Math.max(old.length, offset + patch.length);
+  const value = Buffer.alloc(length);
+  value.set(old, 0);
+  value.set(patch, offset);
+  await context.store.put(key, value, {
+    expiresAtMs: existing?.expiresAtMs ?? 0,
+    flags: existing?.flags ?? 0,
+  });
+  return integer(length);
+}
+
+async function incrementBy(
+  context: CommandContext,
+  key: Uint8Array,
+  delta: bigint,
+): Promise<Reply> {
+  const existing = await context.store.get(key);
+  let current = 0n;
+  if (existing !== undefined) {
+    const parsed = parseInt64(existing.value);
+    if (parsed === undefined) return NOT_INTEGER;
+    current = parsed;
+  }
+  const next = current + delta;
+  if (!isInt64(next)) return OVERFLOW;
+  await context.store.put(key, Buffer.from(next.toString()), {
+    expiresAtMs: existing?.expiresAtMs ?? 0,
+    flags: existing?.flags ?? 0,
+  });
+  return integer(next >= -9007199254740991n && next <= 9007199254740991n ? Number(next) : next);
+}
+
+export function incrCommand(sign: 1n | -1n) {
+  return (context: CommandContext, args: Buffer[]): Promise<Reply> =>
+    incrementBy(context, args[1]!, sign);
+}
+
+export function incrbyCommand(sign: 1n | -1n) {
+  return async (context: CommandContext, args: Buffer[]): Promise<Reply> => {
+    const delta = parseInt64(args[2]!);
+    if (delta === undefined) return NOT_INTEGER;
+    if (sign === -1n && delta === INT64_MIN) return DECREMENT_OVERFLOW;
+    return incrementBy(context, args[1]!, delta * sign);
+  };
+}
+
+export async function incrbyfloatCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  const key = args[1]!;
+  const existing = await context.store.get(key);
+  let current = 0;
+  if (existing !== undefined) {
+    const parsed = parseFloatArgument(existing.value);
+    if (parsed === undefined) return NOT_FLOAT;
+    current = parsed;
+  }
+  const increment = parseFloatArgument(args[2]!);
+  if (increment === undefined) return NOT_FLOAT;
+  const next = current + increment;
+  if (!Number.isFinite(next)) return NAN_OR_INFINITY;
+  const formatted = Buffer.from(formatHumanFloat(next));
+  await context.store.put(key, formatted, {
+    expiresAtMs: existing?.expiresAtMs ?? 0,
+    flags: existing?.flags ?? 0,
+  });
+  return bulk(formatted);
+}
+
+export { EMPTY_ARRAY };

@@ -1,0 +1,392 @@
+/**
+ * Streaming RESP request parser: multibulk (`*N\r\n$len\r\narg\r\n…`) and
+ * inline commands (`SET k v\n` typed into telnet), fed with TCP chunks split
+ * anywhere. It follows Redis 7's `processMultibulkBuffer` /
+ * `processInlineBuffer` (networking.c) closely, including its error texts and
+ * its quirks (the two bytes after a bulk payload are skipped unchecked; a
+ * count line ends at the first `\r`; `*0` and negative counts are ignored).
+ *
+ * Copying: complete commands are sliced out of the chunk as views (no copy);
+ * a partial header is re-joined with the next chunk (bounded by
+ * INLINE_MAX_SIZE_BYTES); a large bulk payload that spans chunks is copied
+ * once into a buffer of its exact size, so a value of n bytes costs O(n)
+ * whatever the chunking. Consumers must copy arguments they keep (the
+ * storage engines do).
+ */
+import {
+  BIG_ARG_SIZE_BYTES,
+  INLINE_MAX_SIZE_BYTES,
+  UNAUTHENTICATED_BULK_MAX_BYTES,
+  UNAUTHENTICATED_MULTIBULK_MAX,
+} from "../limits.js";
+
+const CR = 13;
+const LF = 10;
+const INT_MAX = 2147483647;
+const EMPTY = Buffer.alloc(0);
+
+export interface ParserLimits {
+  /** proto-max-bulk-len: the largest bulk argument accepted. */
+  maxBulkBytes: number;
+  /** client-query-buffer-limit: bytes of one unfinished command held before the client is closed. */
+  queryBufferLimitBytes: number;
+}
+
+export type ParseEvent =
+  | { readonly kind: "command"; readonly args: Buffer[] }
+  /** A protocol error: reply `-ERR <text>` and close after the reply, as Redis does. */
+  | { readonly kind: "protocolError"; readonly text: string }
+  /** The unfinished command grew past the query buffer limit: close without a reply. */
+  | { readonly kind: "queryBufferOverflow" };
+
+/**
+ * One parser per connection. `isAuthenticated` is consulted, like Redis, to
+ * refuse large requests from clients that have not authenticated yet.
+ */
+export class RespParser {
+  private buffer: Buffer = EMPTY;
+  private position = 0;
+  /** Arguments still expected by the current multibulk command (0 = between commands). */
+  private remaining = 0;
+  private args: Buffer[] = [];
+  private heldBytes = 0;
+  /** Length of the bulk argument whose header was read, -1 when expecting a header. */
+  private bulkLength = -1;
+  /** Destination for a large bulk payload spanning chunks (payload + CRLF). */
+  private bigArg: Buffer | null = null;
+  private bigArgFilled = 0;
+  private failed = false;
+
+  constructor(
+    private readonly limits: ParserLimits,
+    private readonly isAuthenticated: () => boolean = () => true,
+  ) {}
+
+  /** Bytes buffered for the command being parsed (for CLIENT LIST qbuf). */
+  get bufferedBytes(): number {
+    return this.buffer.length - this.position + this.heldBytes + this.bigArgFilled;
+  }
+
+  /**
+   * Parses as much as possible, calling `emit` for each complete command in
+   * order. After a protocol error or overflow no more events are produced.
+   */
+  feed(chunk: Buffer, emit: (event: ParseEvent) => void): void {
+    if (this.failed) return;
+    let input = chunk;
+    if (this.bigArg !== null) {
+      const big = this.bigArg;
+      const take = Math.min(big.length - this.bigArgFilled, input.length);
+      input.copy(big, this.bigArgFilled, 0, take);
+      this.bigArgFilled += take;
+      input = input.subarray(take);
+      if (this.bigArgFilled < big.length) return;
+      this.bigArg = null;
+      this.bigArgFilled = 0;
+      this.pushArg(big.subarray(0, big.length - 2), emit);
+      if (input.length === 0) {
+        this.buffer = EMPTY;
+        this.position = 0;
+        return;
+      }
+    }
+    if (this.position < this.buffer.length) {
+      this.buffer = Buffer.concat([this.buffer.subarray(this.position), input]);
+    } else {
+      this.buffer = input;
+    }
+    this.position = 0;
+    this.parse(emit);
+    if (this.position >= this.buffer.length) {
+      this.buffer = EMPTY;
+      this.position = 0;
+    }
+    if (!this.failed && this.bufferedBytes > this.limits.queryBufferLimitBytes) {
+      this.fail();
+      emit({ kind: "queryBufferOverflow" });
+    }
+  }
+
+  private fail(): void {
+    this.failed = true;
+    this.buffer = EMPTY;
+    this.position = 0;
+    this.args = [];
+    this.bigArg = null;
+  }
+
+  private protocolError(text: string, emit: (event: ParseEvent) => void): void {
+    this.fail();
+    emit({ kind: "protocolError", text: `Protocol error: ${text}` });
+  }
+
+  private parse(emit: (event: ParseEvent) => void): void {
+    const buffer = this.buffer;
+    while (!this.failed && this.position < buffer.length) {
+      if (this.remaining === 0) {
+        if (buffer[this.position] === 0x2a /* '*' */) {
+          if (!this.parseMultibulkCount(emit)) return;
+        } else {
+          if (!this.parseInline(emit)) return;
+          continue;
+        }
+        if (this.remaining === 0) continue;
+      }
+      if (!this.parseBulks(emit)) return;
+    }
+  }
+
+  /** Reads `*N\r\n`. Returns false when more input is needed or on error. */
+  private parseMultibulkCount(emit: (event: ParseEvent) => void): boolean {
+    const buffer = this.buffer;
+    const start = this.position;
+    const newline = findCarriageReturn(buffer, start);
+    if (newline === -1) {
+      if (buffer.length - start > INLINE_MAX_SIZE_BYTES) {
+        this.protocolError("too big mbulk count string", emit);
+      }
+      return false;
+    }
+    if (newline > buffer.length - 2) return false;
+    const count = parseRedisInteger(buffer, start + 1, newline);
+    if (count === undefined || count > INT_MAX) {
+      this.protocolError("invalid multibulk length", emit);
+      return false;
+    }
+    if (count > UNAUTHENTICATED_MULTIBULK_MAX && !this.isAuthenticated()) {
+      this.protocolError("unauthenticated multibulk length", emit);
+      return false;
+    }
+    this.position = newline + 2;
+    if (count <= 0) return true;
+    this.remaining = count;
+    this.args = [];
+    this.heldBytes = 0;
+    this.bulkLength = -1;
+    return true;
+  }
+
+  /** Reads bulk arguments of the current command. Returns false when more input is needed. */
+  private parseBulks(emit: (event: ParseEvent) => void): boolean {
+    const buffer = this.buffer;
+    while (this.remaining > 0) {
+      if (this.bulkLength === -1) {
+        const start = this.position;
+        const newline = findCarriageReturn(buffer, start);
+        if (newline === -1) {
+          if (buffer.length - start > INLINE_MAX_SIZE_BYTES) {
+            this.protocolError("too big bulk count string", emit);
+          }
+          return false;
+        }
+        if (newline > buffer.length - 2) return false;
+        if (buffer[start] !== 0x24 /* '$' */) {
+          this.protocolError(`expected '$', got '${String.fromCharCode(buffer[start]!)}'`, emit);
+          return false;
+        }
+        const length = parseRedisInteger(buffer, start + 1, newline);
+        if (length === undefined || length < 0 || length > this.limits.maxBulkBytes) {
+          this.protocolError("invalid bulk length", emit);
+          return false;
+        }
+        if (length > UNAUTHENTICATED_BULK_MAX_BYTES && !this.isAuthenticated()) {
+          this.protocolError("unauthenticated bulk length", emit);
+          return false;
+        }
+        this.position = newline + 2;
+        this.bulkLength = length;
+      }
+      const available = buffer.length - this.position;
+      const needed = this.bulkLength + 2;
+      if (available < needed) {
+        if (this.bulkLength >= BIG_ARG_SIZE_BYTES) {
+          // Copy the payload once into its own buffer; later chunks fill it directly.
+          const big = Buffer.allocUnsafe(needed);
+          buffer.copy(big, 0, this.position);
+          this.bigArg = big;
+          this.bigArgFilled = available;
+          this.position = buffer.length;
+        }
+        return false;
+      }
+      const arg = buffer.subarray(this.position, this.position + this.bulkLength);
+      this.position += needed;
+      this.pushArg(arg, emit);
+    }
+    return true;
+  }
+
+  private pushArg(arg: Buffer, emit: (event: ParseEvent) => void): void {
+    this.args.push(arg);
+    this.heldBytes += arg.length;
+    this.bulkLength = -1;
+    this.remaining--;
+    if (this.remaining === 0) {
+      const args = this.args;
+      this.args = [];
+      this.heldBytes = 0;
+      emit({ kind: "command", args });
+    }
+  }
+
+  /** Reads one inline command line. Returns false when more input is needed or on error. */
+  private parseInline(emit: (event: ParseEvent) => void): boolean {
+    const buffer = this.buffer;
+    const start = this.position;
+    const newline = buffer.indexOf(LF, start);
+    if (newline === -1) {
+      if (buffer.length - start > INLINE_MAX_SIZE_BYTES) {
+        this.protocolError("too big inline request", emit);
+      }
+      return false;
+    }
+    let end = newline;
+    if (end > start && buffer[end - 1] === CR) end--;
+    this.position = newline + 1;
+    // Redis splits the line as a C string: it stops at a NUL byte.
+    const nul = buffer.subarray(start, end).indexOf(0);
+    if (nul !== -1) end = start + nul;
+    const args = splitInlineArguments(buffer.subarray(start, end));
+    if (args === undefined) {
+      this.protocolError("unbalanced quotes in request", emit);
+      return false;
+    }
+    if (args.length > 0) emit({ kind: "command", args });
+    return true;
+  }
+}
+
+/** Index of the first `\r` at or after `start`, or -1; a NUL before it counts as "not found" (strchr). */
+function findCarriageReturn(buffer: Buffer, start: number): number {
+  const index = buffer.indexOf(CR, start);
+  if (index === -1) return -1;
+  if (index > start && buffer.subarray(start, index).indexOf(0) !== -1) return -1;
+  return index;
+}
+
+/**
+ * Redis's string2ll: an optional '-', then digits with no leading zero (except
+ * "0" itself), no '+', no spaces, within the signed 64-bit range. Returns a
+ * number (exact up to 2^53, which covers every length we accept).
+ */
+export function parseRedisInteger(
+  buffer: Uint8Array,
+  start: number,
+  end: number,
+): number | undefined {
+  const length = end - start;
+  if (length <= 0 || length > 20) return undefined;
+  let index = start;
+  let negative = false;
+  if (length === 1 && buffer[index] === 0x30) return 0;
+  if (buffer[index] === 0x2d /* '-' */) {
+    negative = true;
+    index++;
+    if (index === end) return undefined;
+  }
+  const first = buffer[index]!;
+  if (first < 0x31 || first > 0x39) return undefined;
+  let value = 0;
+  for (; index < end; index++) {
+    const c = buffer[index]!;
+    if (c < 0x30 || c > 0x39) return undefined;
+    value = value * 10 + (c - 0x30);
+  }
+  // 2^63 as a double: past it the value cannot be an int64.
+  if (value >= 2 ** 63) return undefined;
+  return negative ? -value : value;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+}
+
+function hexValue(c: number): number {
+  if (c <= 0x39) return c - 0x30;
+  if (c >= 0x61) return c - 0x61 + 10;
+  return c - 0x41 + 10;
+}
+
+/**
+ * Redis's sdssplitargs: whitespace-separated arguments, "double quotes" with
+ * \xHH, \n, \r, \t, \b, \a escapes, 'single quotes' with \' only; a closing
+ * quote must be followed by whitespace or the end. Returns undefined for
+ * unbalanced quotes.
+ */
+export function splitInlineArguments(line: Uint8Array): Buffer[] | undefined {
+  const args: Buffer[] = [];
+  let p = 0;
+  const n = line.length;
+  for (;;) {
+    while (p < n && isSpace(line[p]!)) p++;
+    if (p >= n) return args;
+    let inDouble = false;
+    let inSingle = false;
+    let done = false;
+    const current: number[] = [];
+    while (!done) {
+      const c = p < n ? line[p]! : -1;
+      if (inDouble) {
+        if (
+          c === 0x5c /* \ */ &&
+          p + 3 < n &&
+          line[p + 1] === 0x78 &&
+          isHexDigit(line[p + 2]!) &&
+          isHexDigit(line[p + 3]!)
+        ) {
+          current.push(hexValue(line[p + 2]!) * 16 + hexValue(line[p + 3]!));
+          p += 3;
+        } else if (c === 0x5c && p + 1 < n) {
+          p++;
+          const e = line[p]!;
+          const escaped =
+            e === 0x6e
+              ? 10
+              : e === 0x72
+                ? 13
+                : e === 0x74
+                  ? 9
+                  : e === 0x62
+                    ? 8
+                    : e === 0x61
+                      ? 7
+                      : e;
+          current.push(escaped);
+        } else if (c === 0x22 /* " */) {
+          if (p + 1 < n && !isSpace(line[p + 1]!)) return undefined;
+          done = true;
+        } else if (c === -1) {
+          return undefined;
+        } else {
+          current.push(c);
+        }
+      } else if (inSingle) {
+        if (c === 0x5c && p + 1 < n && line[p + 1] === 0x27) {
+          p++;
+          current.push(0x27);
+        } else if (c === 0x27) {
+          if (p + 1 < n && !isSpace(line[p + 1]!)) return undefined;
+          done = true;
+        } else if (c === -1) {
+          return undefined;
+        } else {
+          current.push(c);
+        }
+      } else if (c === -1 || isSpace(c)) {
+        done = true;
+      } else if (c === 0x22) {
+        inDouble = true;
+      } else if (c === 0x27) {
+        inSingle = true;
+      } else {
+        current.push(c);
+      }
+      if (p < n) p++;
+    }
+    args.push(Buffer.from(current));
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * The RESP listener: one `RespConnection` per socket. A connection parses
+ * requests as they stream in, admits each command to the dispatcher in
+ * order, and writes replies strictly in request order (pipelining) from a
+ * reply queue, batching every reply that is ready into one socket write.
+ *
+ * Limits: maxclients (refused with Redis's error), the query buffer
+ * (parser), the output buffer (a client that does not read is disconnected),
+ * an idle timeout, and a cap on commands in flight per connection (reading
+ * pauses until replies drain).
+ */
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import type { Logger } from "pino";
+import type { CommandDispatcher } from "../commands/dispatcher.js";
+import { MAX_CLIENTS_REACHED, sanitize } from "../commands/replies.js";
+import type { ClientState } from "../commands/types.js";
+import { encodeReply, type ProtocolVersion } from "../resp/encoder.js";
+import { RespParser } from "../resp/parser.js";
+import { error, type Reply } from "../resp/reply.js";
+
+/** Commands admitted but not yet answered on one connection before reading pauses. */
+const MAX_IN_FLIGHT_PER_CONNECTION = 4096;
+
+export interface RespServerSettings {
+  maxClients: number;
+  idleTimeoutSeconds: number;
+  outputBufferLimitBytes: number;
+  maxBulkBytes: number;
+  queryBufferLimitBytes: number;
+  requirePass: string | undefined;
+}
+
+interface Slot {
+  reply: Reply | undefined;
+  protocol: ProtocolVersion;
+  closeAfter: boolean;
+}
+
+let nextClientId = 1;
+
+export class RespConnection implements ClientState {
+  readonly id = nextClientId++;
+  name: string | undefined = undefined;
+  libraryName: string | undefined = undefined;
+  libraryVersion: string | undefined = undefined;
+  protocol: ProtocolVersion = 2;
+  authenticated: boolean;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  readonly createdAtMs = Date.now();
+  lastInteractionMs = Date.now();
+  lastCommand = "NULL";
+  closeAfterReply = false;
+  private readonly parser: RespParser;
+  private readonly slots: Slot[] = [];
+  private head = 0;
+  private flushScheduled = false;
+  private closing = false;
+  private paused = false;
+  private draining = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly server: RespServer,
+  ) {
+    const settings = server.settings;
+    this.authenticated = settings.requirePass === undefined;
+    this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.localAddress = `${socket.localAddress}:${socket.localPort}`;
+    this.parser = new RespParser(
+      {
+        maxBulkBytes: settings.maxBulkBytes,
+        queryBufferLimitBytes: settings.queryBufferLimitBytes,
+      },
+      () => this.authenticated,
+    );
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => server.forget(this));
+  }
+
+  queryBufferBytes(): number {
+    return this.parser.bufferedBytes;
+  }
+
+  outputBufferBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  kill(): void {
+    this.closing = true;
+    this.socket.destroy();
+  }
+
+  /** Stops reading; pending replies are still written, then the socket ends (graceful shutdown). */
+  drainAndClose(): void {
+    this.draining = true;
+    this.socket.pause();
+    if (this.head === this.slots.length) this.socket.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    this.lastInteractionMs = Date.now();
+    this.server.stats.totalNetInputBytes += chunk.length;
+    this.parser.feed(chunk, (event) => {
+      if (this.closing) return;
+      if (event.kind === "command") {
+        this.admit(event.args);
+      } else if (event.kind === "protocolError") {
+        this.server.logger.debug({ client: this.id, error: event.text }, "protocol error");
+        this.push(error(`ERR ${sanitize(event.text)}`), true);
+      } else {
+        this.server.logger.warn(
+          { client: this.id, addr: this.remoteAddress },
+          "closing client that reached max query buffer length",
+        );
+        this.kill();
+      }
+    });
+    if (!this.paused && this.slots.length - this.head > MAX_IN_FLIGHT_PER_CONNECTION) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private admit(args: Buffer[]): void {
+    const protocolBefore = this.protocol;
+    const result = this.server.dispatcher.execute(this, args);
+    const closeAfter = this.closeAfterReply;
+    this.closeAfterReply = false;
+    if (result instanceof Promise) {
+      const slot: Slot = { reply: undefined, protocol: protocolBefore, closeAfter };
+      this.slots.push(slot);
+      void result.then((reply) => {
+        slot.reply = reply;
+        this.scheduleFlush();
+      });
+    } else {
+      this.push(result, closeAfter, this.protocol);
+    }
+    if (closeAfter) this.closing = true;
+  }
+
+  private push(reply: Reply, closeAfter: boolean, protocol: ProtocolVersion = this.protocol): void {
+    this.slots.push({ reply, protocol, closeAfter });
+    if (closeAfter) this.closing = true;
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const chunks: Buffer[] = [];
+    let close = false;
+    while (this.head < this.slots.length) {
+      const slot = this.slots[this.head]!;
+      if (slot.reply === undefined) break;
+      if (slot.reply.kind === "error") this.server.stats.totalErrorReplies++;
+      encodeReply(slot.reply, slot.protocol, chunks);
+      this.head++;
+      if (slot.closeAfter) {
+        close = true;
+        break;
+      }
+    }
+    if (this.head === this.slots.length) {
+      this.slots.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024) {
+      this.slots.splice(0, this.head);
+      this.head = 0;
+    }
+    if (chunks.length > 0 && !this.socket.destroyed) {
+      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      this.server.stats.totalNetOutputBytes += data.length;
+      if (this.socket.writableLength + data.length > this.server.settings.outputBufferLimitBytes) {
+        this.server.logger.warn(
+          {
+            client: this.id,
+            addr: this.remoteAddress,
+            pendingBytes: this.socket.writableLength + data.length,
+          },
+          "closing client that reached the output buffer limit",
+        );
+        this.kill();
+        return;
+      }
+      this.socket.write(data);
+    }
+    if (close) {
+      this.closing = true;
+      this.socket.end();
+      return;
+    }
+    if (this.paused && this.slots.length - this.head < MAX_IN_FLIGHT_PER_CONNECTION / 2) {
+      this.paused = false;
+      if (!this.draining) this.socket.resume();
+    }
+    if (this.draining && this.head === this.slots.length) this.socket.end();
+  }
+}
+
+export interface RespServerStats {
+  totalConnectionsReceived: number;
+  rejectedConnections: number;
+  totalNetInputBytes: number;
+  totalNetOutputBytes: number;
+  totalErrorReplies: number;
+}
+
+export class RespServer {
+  private readonly server: Server;
+  private readonly connections = new Set<RespConnection>();
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly dispatcher: CommandDispatcher,
+    readonly settings: RespServerSettings,
+    readonly stats: RespServerStats,
+    readonly logger: Logger,
+  ) {
+    this.server = createServer((socket) => this.accept(socket));
+    this.server.on("error", (cause) => logger.error({ err: cause }, "RESP listener error"));
+  }
+
+  get clients(): readonly RespConnection[] {
+    return [...this.connections];
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (cause: Error): void => reject(cause);
+      this.server.once("error", onError);
+      this.server.listen({ port, host, backlog: 511 }, () => {
+        this.server.off("error", onError);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+      this.idleTimer = setInterval(() => this.closeIdleClients(), 1000);
+      this.idleTimer.unref();
+    });
+  }
+
+  forget(connection: RespConnection): void {
+    this.connections.delete(connection);
+  }
+
+  /** Stops accepting; lets each connection write its pending replies, then closes it. */
+  async close(): Promise<void> {
+    if (this.idleTimer !== undefined) clearInterval(this.idleTimer);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const connection of this.connections) connection.drainAndClose();
+    await closed;
+  }
+
+  /** Forcibly closes every connection (after the drain timeout). */
+  destroyAll(): void {
+    for (const connection of this.connections) connection.kill();
+  }
+
+  private accept(socket: Socket): void {
+    this.stats.totalConnectionsReceived++;
+    if (this.connections.size >= this.settings.maxClients) {
+      this.stats.rejectedConnections++;
+      socket.on("error", () => socket.destroy());
+      socket.end(`-${MAX_CLIENTS_REACHED}\r\n`);
+      return;
+    }
+    this.connections.add(new RespConnection(socket, this));
+  }
+
+  private closeIdleClients(): void {
+    const timeoutSeconds = this.settings.idleTimeoutSeconds;
+    if (timeoutSeconds <= 0) return;
+    const now = Date.now();
+    for (const connection of this.connections) {
+      if (now - connection.lastInteractionMs > timeoutSeconds * 1000) {
+        this.logger.debug({ client: connection.id }, "closing idle client");
+        connection.kill();
+      }
+    }
+  }
+}

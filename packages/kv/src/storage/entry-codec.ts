@@ -1,0 +1,46 @@
+/**
+ * How the lsm engine stores one entry: the value with its metadata in front,
+ * so a TTL survives a restart together with the value it belongs to.
+ *
+ *   offset  size  field
+ *   0       1     format version (ENTRY_FORMAT_VERSION)
+ *   1       4     memcached flags, uint32 big-endian
+ *   5       8     expiresAtMs, float64 big-endian (0 = never; integral ms)
+ *   13      8     CAS, float64 big-endian (integral, < 2^53)
+ *   21      n     the value bytes
+ *
+ * WARNING: this layout is part of the on-disk format. Change it only with a
+ * new version byte and a decoder for the old one.
+ */
+import type { StoredEntry } from "./store.js";
+
+export const ENTRY_FORMAT_VERSION = 1;
+export const ENTRY_HEADER_BYTES = 21;
+
+export function encodeEntry(entry: StoredEntry): Uint8Array {
+  const out = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + entry.value.length);
+  out[0] = ENTRY_FORMAT_VERSION;
+  out.writeUInt32BE(entry.flags >>> 0, 1);
+  out.writeDoubleBE(entry.expiresAtMs, 5);
+  out.writeDoubleBE(entry.cas, 13);
+  out.set(entry.value, ENTRY_HEADER_BYTES);
+  return out;
+}
+
+export function decodeEntry(raw: Uint8Array): StoredEntry {
+  if (raw.length < ENTRY_HEADER_BYTES || raw[0] !== ENTRY_FORMAT_VERSION) {
+    throw new Error(`corrupt kv entry: ${raw.length} bytes, format byte ${raw[0]}`);
+  }
+  const view = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+  return {
+    flags: view.readUInt32BE(1),
+    expiresAtMs: view.readDoubleBE(5),
+    cas: view.readDoubleBE(13),
+    value: view.subarray(ENTRY_HEADER_BYTES),
+  };
+}
+
+/** Reads only the expiry (the active expiry scan does not need the value). */
+export function decodeExpiry(raw: Uint8Array): number {
+  return Buffer.from(raw.buffer, raw.byteOffset, raw.length).readDoubleBE(5);
+}

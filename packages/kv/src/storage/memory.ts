@@ -1,0 +1,353 @@
+/**
+ * The memory engine: the cache tier. Keys live in one Map (latin1 strings,
+ * so any byte sequence is a key); memory is accounted per entry as key bytes
+ * + value bytes + ENTRY_OVERHEAD_BYTES; past `maxmemory` the eviction policy
+ * (eviction.ts) picks victims before a write is admitted.
+ *
+ * Two dense arrays let us sample uniformly at random in O(1), as Redis's dict
+ * does: `slots` holds every entry (RANDOMKEY), `volatile` the entries with a
+ * TTL (the active expiry cycle). Removal swaps the last element into the hole.
+ */
+import {
+  ACTIVE_EXPIRE_BUDGET_MS,
+  ACTIVE_EXPIRE_KEYS_PER_LOOP,
+  ACTIVE_EXPIRE_REPEAT_RATIO,
+  ENTRY_OVERHEAD_BYTES,
+  MAX_OPEN_SCAN_CURSORS,
+} from "../limits.js";
+import {
+  type EvictionPolicy,
+  LFU_COUNTER_MAX,
+  LFU_INIT_VALUE,
+  lfuDecay,
+  lfuIncrement,
+} from "./eviction.js";
+import {
+  type Clock,
+  type KeyValueStore,
+  type ScanPage,
+  type StoredEntry,
+  type StoreStats,
+  systemClock,
+  type WriteOptions,
+} from "./store.js";
+
+class MemoryEntry implements StoredEntry {
+  slot = -1;
+  volatileSlot = -1;
+  lfuCounter = LFU_INIT_VALUE;
+  lfuAccessMinutes = 0;
+  constructor(
+    readonly key: string,
+    public value: Uint8Array,
+    public expiresAtMs: number,
+    public flags: number,
+    public cas: number,
+    public sizeBytes: number,
+  ) {}
+}
+
+export interface MemoryStoreOptions {
+  /** 0 = unlimited. */
+  maxMemoryBytes: number;
+  eviction: EvictionPolicy;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export class MemoryStore implements KeyValueStore {
+  readonly engine = "memory" as const;
+  private readonly entries = new Map<string, MemoryEntry>();
+  private readonly slots: MemoryEntry[] = [];
+  private readonly volatile: MemoryEntry[] = [];
+  private readonly lfuBuckets: Set<MemoryEntry>[] = [];
+  private readonly cursors = new Map<string, Iterator<MemoryEntry>>();
+  private nextCursor = 1;
+  private usedBytes = 0;
+  private nextCas = 1;
+  private evicted = 0;
+  private expired = 0;
+  maxMemoryBytes: number;
+  private policy: EvictionPolicy;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+
+  constructor(options: MemoryStoreOptions) {
+    this.maxMemoryBytes = options.maxMemoryBytes;
+    this.policy = options.eviction;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    for (let i = 0; i <= LFU_COUNTER_MAX; i++) this.lfuBuckets.push(new Set());
+  }
+
+  get evictionPolicy(): EvictionPolicy {
+    return this.policy;
+  }
+
+  /** Changing policy at run time (CONFIG SET) rebuilds the LFU buckets when needed. */
+  setEvictionPolicy(policy: EvictionPolicy): void {
+    if (policy === this.policy) return;
+    for (const bucket of this.lfuBuckets) bucket.clear();
+    this.policy = policy;
+    if (policy === "lfu") {
+      for (const entry of this.entries.values()) this.lfuBuckets[entry.lfuCounter]!.add(entry);
+    }
+  }
+
+  get(key: Uint8Array): StoredEntry | undefined {
+    const name = toKey(key);
+    const entry = this.entries.get(name);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= this.clock()) {
+      this.remove(entry);
+      this.expired++;
+      return undefined;
+    }
+    this.touch(entry);
+    return snapshot(entry);
+  }
+
+  put(key: Uint8Array, value: Uint8Array, options: WriteOptions): StoredEntry {
+    const name = toKey(key);
+    const stored = value.slice();
+    const sizeBytes = name.length + stored.length + ENTRY_OVERHEAD_BYTES;
+    const existing = this.entries.get(name);
+    const cas = options.cas ?? this.nextCas++;
+    if (existing !== undefined) {
+      this.usedBytes += sizeBytes - existing.sizeBytes;
+      existing.value = stored;
+      existing.sizeBytes = sizeBytes;
+      existing.flags = options.flags;
+      existing.cas = cas;
+      this.setExpiry(existing, options.expiresAtMs);
+      this.touch(existing);
+      return snapshot(existing);
+    }
+    const entry = new MemoryEntry(name, stored, 0, options.flags, cas, sizeBytes);
+    this.entries.set(name, entry);
+    entry.slot = this.slots.length;
+    this.slots.push(entry);
+    this.usedBytes += sizeBytes;
+    this.setExpiry(entry, options.expiresAtMs);
+    if (this.policy === "lfu") {
+      entry.lfuAccessMinutes = this.nowMinutes();
+      this.lfuBuckets[entry.lfuCounter]!.add(entry);
+    }
+    return snapshot(entry);
+  }
+
+  delete(key: Uint8Array): boolean {
+    const entry = this.entries.get(toKey(key));
+    if (entry === undefined) return false;
+    this.remove(entry);
+    if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= this.clock()) {
+      this.expired++;
+      return false;
+    }
+    return true;
+  }
+
+  count(): number {
+    return this.entries.size;
+  }
+
+  scan(cursor: string, count: number): ScanPage {
+    let iterator: Iterator<MemoryEntry> | undefined;
+    if (cursor === "0") {
+      iterator = this.entries.values();
+    } else {
+      iterator = this.cursors.get(cursor);
+      this.cursors.delete(cursor);
+      if (iterator === undefined) return { cursor: "0", keys: [] };
+    }
+    const keys: Uint8Array[] = [];
+    const now = this.clock();
+    while (keys.length < count) {
+      const next = iterator.next();
+      if (next.done === true) return { cursor: "0", keys };
+      const entry = next.value;
+      if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= now) continue;
+      keys.push(fromKey(entry.key));
+    }
+    const id = String(this.nextCursor++);
+    this.cursors.set(id, iterator);
+    if (this.cursors.size > MAX_OPEN_SCAN_CURSORS) {
+      const oldest = this.cursors.keys().next();
+      if (oldest.done !== true) this.cursors.delete(oldest.value);
+    }
+    return { cursor: id, keys };
+  }
+
+  async *keys(): AsyncIterable<Uint8Array> {
+    const now = this.clock();
+    for (const entry of Array.from(this.entries.values())) {
+      if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= now) continue;
+      yield fromKey(entry.key);
+    }
+  }
+
+  randomKey(): Uint8Array | undefined {
+    const now = this.clock();
+    // Like Redis, give up after a bounded number of expired picks.
+    for (let attempt = 0; attempt < 100 && this.slots.length > 0; attempt++) {
+      const entry = this.slots[Math.floor(this.random() * this.slots.length)]!;
+      if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= now) {
+        this.remove(entry);
+        this.expired++;
+        continue;
+      }
+      return fromKey(entry.key);
+    }
+    return undefined;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.slots.length = 0;
+    this.volatile.length = 0;
+    for (const bucket of this.lfuBuckets) bucket.clear();
+    this.cursors.clear();
+    this.usedBytes = 0;
+  }
+
+  admitWrite(): boolean {
+    if (this.maxMemoryBytes === 0 || this.usedBytes <= this.maxMemoryBytes) return true;
+    if (this.policy === "noeviction") return false;
+    while (this.usedBytes > this.maxMemoryBytes) {
+      const victim = this.pickVictim();
+      if (victim === undefined) return false;
+      this.remove(victim);
+      this.evicted++;
+    }
+    return true;
+  }
+
+  activeExpireCycle(): number {
+    const started = performance.now();
+    let total = 0;
+    for (;;) {
+      const sample = Math.min(ACTIVE_EXPIRE_KEYS_PER_LOOP, this.volatile.length);
+      if (sample === 0) break;
+      const now = this.clock();
+      let expiredNow = 0;
+      for (let i = 0; i < sample && this.volatile.length > 0; i++) {
+        const entry = this.volatile[Math.floor(this.random() * this.volatile.length)]!;
+        if (entry.expiresAtMs <= now) {
+          this.remove(entry);
+          expiredNow++;
+        }
+      }
+      total += expiredNow;
+      this.expired += expiredNow;
+      if (expiredNow <= sample * ACTIVE_EXPIRE_REPEAT_RATIO) break;
+      if (performance.now() - started > ACTIVE_EXPIRE_BUDGET_MS) break;
+    }
+    return total;
+  }
+
+  stats(): StoreStats {
+    return {
+      keys: this.entries.size,
+      keysWithExpiry: this.volatile.length,
+      usedMemoryBytes: this.usedBytes,
+      maxMemoryBytes: this.maxMemoryBytes,
+      evictedKeys: this.evicted,
+      expiredKeys: this.expired,
+    };
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  private pickVictim(): MemoryEntry | undefined {
+    if (this.policy === "lfu") {
+      for (const bucket of this.lfuBuckets) {
+        const first = bucket.values().next();
+        if (first.done !== true) return first.value;
+      }
+      return undefined;
+    }
+    // lru keeps the Map in recency order, fifo in insertion order: the first key goes.
+    const first = this.entries.values().next();
+    return first.done === true ? undefined : first.value;
+  }
+
+  private touch(entry: MemoryEntry): void {
+    if (this.policy === "lru") {
+      this.entries.delete(entry.key);
+      this.entries.set(entry.key, entry);
+    } else if (this.policy === "lfu") {
+      const now = this.nowMinutes();
+      const counter = lfuIncrement(
+        lfuDecay(entry.lfuCounter, entry.lfuAccessMinutes, now),
+        this.random,
+      );
+      entry.lfuAccessMinutes = now;
+      if (counter !== entry.lfuCounter) {
+        this.lfuBuckets[entry.lfuCounter]!.delete(entry);
+        entry.lfuCounter = counter;
+        this.lfuBuckets[counter]!.add(entry);
+      }
+    }
+  }
+
+  private setExpiry(entry: MemoryEntry, expiresAtMs: number): void {
+    entry.expiresAtMs = expiresAtMs;
+    if (expiresAtMs !== 0 && entry.volatileSlot === -1) {
+      entry.volatileSlot = this.volatile.length;
+      this.volatile.push(entry);
+    } else if (expiresAtMs === 0 && entry.volatileSlot !== -1) {
+      removeFromDense(this.volatile, entry.volatileSlot, (moved, slot) => {
+        moved.volatileSlot = slot;
+      });
+      entry.volatileSlot = -1;
+    }
+  }
+
+  private remove(entry: MemoryEntry): void {
+    this.entries.delete(entry.key);
+    removeFromDense(this.slots, entry.slot, (moved, slot) => {
+      moved.slot = slot;
+    });
+    entry.slot = -1;
+    if (entry.volatileSlot !== -1) {
+      removeFromDense(this.volatile, entry.volatileSlot, (moved, slot) => {
+        moved.volatileSlot = slot;
+      });
+      entry.volatileSlot = -1;
+    }
+    if (this.policy === "lfu") this.lfuBuckets[entry.lfuCounter]!.delete(entry);
+    this.usedBytes -= entry.sizeBytes;
+  }
+
+  private nowMinutes(): number {
+    return Math.floor(this.clock() / 60_000);
+  }
+}
+
+/** Entries are mutated in place on overwrite; callers get an immutable copy of the fields. */
+function snapshot(entry: MemoryEntry): StoredEntry {
+  return { value: entry.value, expiresAtMs: entry.expiresAtMs, flags: entry.flags, cas: entry.cas };
+}
+
+function removeFromDense(
+  list: MemoryEntry[],
+  slot: number,
+  relocate: (moved: MemoryEntry, slot: number) => void,
+): void {
+  const last = list.pop()!;
+  if (slot < list.length) {
+    list[slot] = last;
+    relocate(last, slot);
+  }
+}
+
+/** Keys are held as latin1 strings: one char per byte, so any byte string round-trips. */
+export function toKey(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.length).toString("latin1");
+}
+
+export function fromKey(key: string): Buffer {
+  return Buffer.from(key, "latin1");
+}

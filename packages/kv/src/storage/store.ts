@@ -1,0 +1,93 @@
+/**
+ * The storage seam. Every protocol (RESP, memcached, HTTP) reaches data only
+ * through a `KeyValueStore`; the command layer never knows which engine is
+ * behind it. The cluster coordinator plugs in here: it can implement this
+ * interface by forwarding to the replicas that own a key.
+ *
+ * Methods may answer synchronously (the memory engine) or with a promise (the
+ * lsm engine); callers always `await`. Atomicity of read-modify-write commands
+ * is not the store's job: the command scheduler (`commands/scheduler.ts`)
+ * serializes commands per key.
+ */
+
+export type EngineName = "memory" | "lsm";
+export type Awaitable<T> = T | Promise<T>;
+
+/** One stored value with the metadata both protocols need. */
+export interface StoredEntry {
+  readonly value: Uint8Array;
+  /** Absolute expiry, Unix ms; 0 = never expires. */
+  readonly expiresAtMs: number;
+  /** memcached client flags (32-bit unsigned); 0 for values written over RESP. */
+  readonly flags: number;
+  /** memcached CAS unique: changes on every write of the key. */
+  readonly cas: number;
+}
+
+export interface WriteOptions {
+  expiresAtMs: number;
+  flags: number;
+  /** Keep this CAS instead of assigning a new one (memcached touch/gat change only the expiry). */
+  cas?: number;
+}
+
+export interface ScanPage {
+  /** "0" when the iteration is complete. */
+  cursor: string;
+  keys: Uint8Array[];
+}
+
+export interface StoreStats {
+  keys: number | undefined;
+  keysWithExpiry: number | undefined;
+  /** Bytes accounted for entries (memory engine), or undefined. */
+  usedMemoryBytes: number | undefined;
+  maxMemoryBytes: number;
+  evictedKeys: number;
+  expiredKeys: number;
+}
+
+export interface KeyValueStore {
+  readonly engine: EngineName;
+  /** The live entry, or undefined; an expired entry is removed on the way (lazy expiry). */
+  get(key: Uint8Array): Awaitable<StoredEntry | undefined>;
+  /** Stores `value` (copied) and returns the entry as stored, with its new CAS. */
+  put(key: Uint8Array, value: Uint8Array, options: WriteOptions): Awaitable<StoredEntry>;
+  /** Removes the key; true when a live entry was removed. */
+  delete(key: Uint8Array): Awaitable<boolean>;
+  /** Number of keys (may include expired keys not yet reaped, as Redis's DBSIZE does). */
+  count(): Awaitable<number>;
+  /** One page of a full iteration; guarantees every key present throughout is returned at least once. */
+  scan(cursor: string, count: number): Awaitable<ScanPage>;
+  /** Every live key (KEYS); ordered by key on lsm, by insertion on memory. */
+  keys(): AsyncIterable<Uint8Array>;
+  randomKey(): Awaitable<Uint8Array | undefined>;
+  clear(): Awaitable<void>;
+  /**
+   * Called before a command that may grow memory. Evicts per policy when over
+   * `maxmemory`; false means the write must be refused (noeviction, or
+   * nothing left to evict) with Redis's OOM error.
+   */
+  admitWrite(): boolean;
+  /** One active-expiry cycle (sampling); returns keys expired. */
+  activeExpireCycle(): Awaitable<number>;
+  stats(): StoreStats;
+  /** Makes acknowledged writes durable (no-op for memory). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function isExpired(entry: StoredEntry, nowMs: number): boolean {
+  return entry.expiresAtMs !== 0 && entry.expiresAtMs <= nowMs;
+}
+
+export type Clock = () => number;
+export const systemClock: Clock = () => Date.now();
+
+/** A write the engine cannot take (value over the engine's limit); answered as `-ERR <message>`. */
+export class StoreLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreLimitError";
+  }
+}

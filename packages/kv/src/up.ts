@@ -1,0 +1,82 @@
+/**
+ * `scaleout kv up`: a local deployment for trying the store. For now one
+ * node with the lsm engine, data under ./data/n1, and instructions for
+ * connecting; the cluster issue turns this into several processes.
+ */
+import { resolve } from "node:path";
+import { KvNode } from "./node.js";
+import { DEFAULT_NODE_CONFIG, type NodeConfig } from "./server/config.js";
+
+export interface UpOptions {
+  dataRoot: string;
+  port: number;
+  memcachedPort: number;
+  httpPort: number;
+  logLevel: NodeConfig["logLevel"];
+}
+
+export const DEFAULT_UP_OPTIONS: UpOptions = {
+  dataRoot: "./data",
+  port: DEFAULT_NODE_CONFIG.port,
+  memcachedPort: DEFAULT_NODE_CONFIG.memcachedPort,
+  httpPort: DEFAULT_NODE_CONFIG.httpPort,
+  logLevel: "warn",
+};
+
+export async function startLocalDeployment(options: UpOptions): Promise<KvNode> {
+  const config: NodeConfig = {
+    ...DEFAULT_NODE_CONFIG,
+    engine: "lsm",
+    dataDir: resolve(options.dataRoot, "n1"),
+    port: options.port,
+    memcachedPort: options.memcachedPort,
+    httpPort: options.httpPort,
+    logLevel: options.logLevel,
+  };
+  return KvNode.start(config);
+}
+
+/** The text `kv up` prints once the node is ready. */
+export function connectionHelp(node: KvNode): string {
+  const { bind } = node.config;
+  const { resp, memcached, http } = node.ports;
+  const lines = [
+    `scaleout kv: 1 node (engine lsm, appendfsync ${node.config.appendfsync}, data in ${node.config.dataDir})`,
+    "",
+    `  Redis protocol  redis-cli -h ${bind} -p ${resp}`,
+    `                  new Redis({ host: "${bind}", port: ${resp} })   // ioredis`,
+  ];
+  if (memcached !== undefined)
+    lines.push(`  memcached       printf 'get k\\r\\n' | nc ${bind} ${memcached}`);
+  if (http !== undefined) {
+    lines.push(
+      `  HTTP            curl -X PUT --data-binary hello http://${bind}:${http}/kv/greeting`,
+    );
+    lines.push(
+      `                  curl http://${bind}:${http}/kv/greeting   (also /healthz /readyz /metrics /info)`,
+    );
+  }
+  lines.push("", "Press Ctrl-C to stop (the node flushes and exits cleanly).");
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Shuts the node down gracefully on SIGTERM / SIGINT (a second signal exits
+ * at once) and resolves when it has stopped.
+ */
+export async function runUntilStopped(node: KvNode): Promise<void> {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) process.exit(130);
+    signalled = true;
+    void node.close(signal);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  try {
+    await node.closed;
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  }
+}
