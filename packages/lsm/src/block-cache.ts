@@ -1,15 +1,13 @@
 /**
- * LRU cache of decoded blocks bounded by bytes. A Map keeps insertion order:
+ * LRU cache of raw (checksum-verified) blocks bounded by bytes. A Map keeps insertion order:
  * a hit re-inserts the entry (moving it to the young end), eviction removes
  * from the old end until the charge fits. Keys are numbers: file number times
  * 2^24 plus the block's index in its file.
  */
-import type { ParsedBlock } from "./block.js";
-
 const BLOCKS_PER_FILE = 2 ** 24;
 
 export class BlockCache {
-  private readonly entries = new Map<number, ParsedBlock>();
+  private readonly entries = new Map<number, Buffer>();
   sizeBytes = 0;
   hits = 0;
   misses = 0;
@@ -20,7 +18,7 @@ export class BlockCache {
     return fileNumber * BLOCKS_PER_FILE + blockIndex;
   }
 
-  get(key: number): ParsedBlock | undefined {
+  get(key: number): Buffer | undefined {
     const block = this.entries.get(key);
     if (block === undefined) {
       this.misses++;
@@ -32,19 +30,19 @@ export class BlockCache {
     return block;
   }
 
-  insert(key: number, block: ParsedBlock): void {
-    if (block.chargeBytes > this.capacityBytes) return;
+  insert(key: number, block: Buffer): void {
+    if (block.length > this.capacityBytes) return;
     const old = this.entries.get(key);
     if (old !== undefined) {
       this.entries.delete(key);
-      this.sizeBytes -= old.chargeBytes;
+      this.sizeBytes -= old.length;
     }
     this.entries.set(key, block);
-    this.sizeBytes += block.chargeBytes;
+    this.sizeBytes += block.length;
     if (this.sizeBytes > this.capacityBytes) {
       for (const [oldestKey, oldest] of this.entries) {
         this.entries.delete(oldestKey);
-        this.sizeBytes -= oldest.chargeBytes;
+        this.sizeBytes -= oldest.length;
         if (this.sizeBytes <= this.capacityBytes) break;
       }
     }
@@ -57,7 +55,7 @@ export class BlockCache {
       const block = this.entries.get(key);
       if (block !== undefined) {
         this.entries.delete(key);
-        this.sizeBytes -= block.chargeBytes;
+        this.sizeBytes -= block.length;
       }
     }
   }

@@ -1,17 +1,16 @@
 /**
- * Decodes a block (format in block-builder.ts) into parallel arrays, the form
- * kept in the block cache: user keys, sequences, types and values (values are
- * views into the block). Decoding once per cache fill makes every later lookup
- * a binary search over the arrays. Structural errors are reported as
- * corruption with the file and the block's offset.
+ * Reading blocks (format in block-builder.ts). The block cache holds raw,
+ * checksum-verified blocks. Point lookups (`seekInBlock`) search a raw block in
+ * place, as LevelDB does: binary search over the restart points, then a scan
+ * of at most one restart interval, with no allocation. Iterators decode a
+ * whole block into parallel arrays (`parseBlock`): user keys, sequences,
+ * types and values (values are views into the block). Structural errors are
+ * reported as corruption with the file and the block's offset.
  */
 
 import { decoded, getVarint32 } from "./coding.js";
 import { INTERNAL_KEY_TRAILER_BYTES } from "./constants.js";
 import { corruption } from "./errors.js";
-
-/** Per-entry bookkeeping charged to the block cache on top of the block's bytes. */
-const ENTRY_OVERHEAD_BYTES = 48;
 
 export class ParsedBlock {
   constructor(
@@ -19,7 +18,6 @@ export class ParsedBlock {
     readonly seqs: number[],
     readonly types: number[],
     readonly values: Buffer[],
-    readonly chargeBytes: number,
   ) {}
 
   get count(): number {
@@ -91,11 +89,118 @@ export function parseBlock(block: Buffer, file: string, blockOffset: number): Pa
     values.push(block.subarray(p, p + valueLength));
     p += valueLength;
   }
-  return new ParsedBlock(
-    keys,
-    seqs,
-    types,
-    values,
-    block.length + keys.length * ENTRY_OVERHEAD_BYTES,
-  );
+  return new ParsedBlock(keys, seqs, types, values);
+}
+
+/** Result of seekInBlock, reused across calls (the search is synchronous). */
+export const blockHit = { type: 0, valueStart: 0, valueEnd: 0 };
+
+let scratch = Buffer.allocUnsafe(256);
+
+/**
+ * Finds the first entry >= (key, seq) in a raw block. Returns true when that
+ * entry has user key `key`, with its type and value range in `blockHit`.
+ */
+export function seekInBlock(
+  block: Buffer,
+  key: Buffer,
+  seq: number,
+  file: string,
+  blockOffset: number,
+): boolean {
+  const end = block.length;
+  const restartCount = block.readUInt32LE(end - 4);
+  const restartsStart = end - 4 - restartCount * 4;
+  if (restartCount === 0 || restartsStart < 0)
+    throw corruption(file, blockOffset, `bad restart count ${restartCount}`);
+  // Binary search: the last restart point whose key is < target.
+  let low = 0;
+  let high = restartCount - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >>> 1;
+    let p = block.readUInt32LE(restartsStart + mid * 4);
+    p = getVarint32(block, p, restartsStart);
+    const shared = decoded.value;
+    if (p >= 0) p = getVarint32(block, p, restartsStart);
+    const unshared = decoded.value;
+    if (p >= 0) p = getVarint32(block, p, restartsStart);
+    if (
+      p < 0 ||
+      shared !== 0 ||
+      unshared < INTERNAL_KEY_TRAILER_BYTES ||
+      p + unshared > restartsStart
+    ) {
+      throw corruption(file, blockOffset + mid * 4, "malformed restart entry");
+    }
+    if (compareInternalAt(block, p, unshared, key, seq) < 0) low = mid;
+    else high = mid - 1;
+  }
+  // Scan forward from that restart point, rebuilding keys in the scratch buffer.
+  let p = block.readUInt32LE(restartsStart + low * 4);
+  let keyLength = 0;
+  while (p < restartsStart) {
+    const entryOffset = p;
+    p = getVarint32(block, p, restartsStart);
+    const shared = decoded.value;
+    if (p >= 0) p = getVarint32(block, p, restartsStart);
+    const unshared = decoded.value;
+    if (p >= 0) p = getVarint32(block, p, restartsStart);
+    const valueLength = decoded.value;
+    if (p < 0 || shared > keyLength || p + unshared + valueLength > restartsStart) {
+      throw corruption(file, blockOffset + entryOffset, "malformed block entry");
+    }
+    keyLength = shared + unshared;
+    if (keyLength < INTERNAL_KEY_TRAILER_BYTES)
+      throw corruption(file, blockOffset + entryOffset, "key too short");
+    if (scratch.length < keyLength) {
+      const grown = Buffer.allocUnsafe(keyLength * 2);
+      scratch.copy(grown, 0, 0, shared);
+      scratch = grown;
+    }
+    for (let i = 0; i < unshared; i++) scratch[shared + i] = block[p + i]!;
+    p += unshared;
+    if (compareInternalAt(scratch, 0, keyLength, key, seq) >= 0) {
+      const userLength = keyLength - INTERNAL_KEY_TRAILER_BYTES;
+      if (userLength !== key.length || compareBytes(scratch, 0, key, userLength) !== 0)
+        return false;
+      blockHit.type = scratch[userLength]!;
+      blockHit.valueStart = p;
+      blockHit.valueEnd = p + valueLength;
+      return true;
+    }
+    p += valueLength;
+  }
+  return false;
+}
+
+/** Compares the internal key stored at buffer[start, start+length) with (key, seq). */
+function compareInternalAt(
+  buffer: Buffer,
+  start: number,
+  length: number,
+  key: Buffer,
+  seq: number,
+): number {
+  const userLength = length - INTERNAL_KEY_TRAILER_BYTES;
+  const limit = userLength < key.length ? userLength : key.length;
+  const c = compareBytes(buffer, start, key, limit);
+  if (c !== 0) return c;
+  if (userLength !== key.length) return userLength < key.length ? -1 : 1;
+  const entrySeq = buffer.readUIntLE(start + userLength + 1, 6);
+  return entrySeq > seq ? -1 : entrySeq < seq ? 1 : 0;
+}
+
+/**
+ * Bytewise comparison of `length` bytes. A JS loop: for the short keys of a
+ * key-value store it beats the native Buffer.compare call, whose fixed cost
+ * dominates below ~64 bytes.
+ */
+function compareBytes(a: Buffer, aStart: number, b: Buffer, length: number): number {
+  if (length > 64) return a.compare(b, 0, length, aStart, aStart + length);
+  for (let i = 0; i < length; i++) {
+    const x = a[aStart + i]!;
+    const y = b[i]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }

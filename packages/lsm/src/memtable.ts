@@ -11,6 +11,7 @@
  */
 import { MAX_SEQUENCE } from "./constants.js";
 import type { InternalIterator } from "./internal-iterator.js";
+import { compareKeys } from "./internal-key.js";
 
 const MAX_HEIGHT = 12;
 /** Each level holds 1/4 of the nodes of the level below (LevelDB's branching). */
@@ -56,7 +57,7 @@ export class Memtable {
       for (;;) {
         const next = node.next[level]!;
         if (next === null) break;
-        const c = Buffer.compare(next.key, key);
+        const c = compareKeys(next.key, key);
         if (c < 0 || (c === 0 && next.seq > seq)) node = next;
         else break;
       }
@@ -84,7 +85,7 @@ export class Memtable {
    */
   get(key: Buffer, seq: number): { type: number; value: Buffer } | null {
     const node = this.findGreaterOrEqual(key, seq);
-    if (node !== null && Buffer.compare(node.key, key) === 0) return node;
+    if (node !== null && compareKeys(node.key, key) === 0) return node;
     return null;
   }
 
@@ -99,7 +100,7 @@ export class Memtable {
     for (;;) {
       const next = node.next[level]!;
       if (next !== null) {
-        const c = Buffer.compare(next.key, key);
+        const c = compareKeys(next.key, key);
         if (c < 0 || (c === 0 && next.seq > seq)) {
           node = next;
           continue;
@@ -117,7 +118,7 @@ export class Memtable {
     for (;;) {
       const next = node.next[level]!;
       if (next !== null) {
-        const c = Buffer.compare(next.key, key);
+        const c = compareKeys(next.key, key);
         if (c < 0 || (c === 0 && next.seq > seq)) {
           node = next;
           continue;
@@ -195,7 +196,7 @@ class MemtableIterator implements InternalIterator {
   }
   seekForPrev(key: Buffer, seq: number): void {
     const node = this.table.findGreaterOrEqual(key, seq);
-    if (node !== null && node.seq === seq && Buffer.compare(node.key, key) === 0) {
+    if (node !== null && node.seq === seq && compareKeys(node.key, key) === 0) {
       this.node = node;
     } else {
       this.node = this.table.findLessThan(key, seq);
