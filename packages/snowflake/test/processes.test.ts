@@ -4,7 +4,7 @@
  * from a real redis-server.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -147,6 +147,28 @@ describe("several real processes", () => {
     expect((failure as { stderr: string }).stderr.trim()).toBe(
       "scaleout: port (from flags): must be in 0..65535, got 70000",
     );
+  });
+
+  it("`ids serve` reads a YAML config file and names a bad field in it in one line", async () => {
+    const file = join(directory, "ids.yaml");
+    writeFileSync(file, "port: 0\nmachine: 4\nmaxBackwardsMs: lots\n");
+    const failure = await run(process.execPath, [cli, "ids", "serve", "--config", file]).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect((failure as { stderr: string }).stderr.trim()).toBe(
+      `scaleout: maxBackwardsMs (from ${file}): must be an integer, got "lots"`,
+    );
+    writeFileSync(file, "port: 0\nmachine: 4\ndatacenter: 2\n");
+    const server = await startServer(["--config", file]);
+    try {
+      const ready = (await (await fetch(`${server.url}/readyz`)).json()) as {
+        machine: number;
+        datacenter: number;
+      };
+      expect(ready).toMatchObject({ machine: 4, datacenter: 2 });
+    } finally {
+      expect(await stopServer(server)).toBe(0);
+    }
   });
 
   it("two leased services get distinct machine ids, issue no duplicates, and release on SIGTERM", async () => {

@@ -29,7 +29,7 @@ import { CliError } from "../errors.js";
 import { choiceOption, integerOption } from "../options.js";
 
 /** `ids next` prints at most this many ids per run (bounded output and memory). */
-const MAX_NEXT_COUNT = 10_000_000;
+const MAX_NEXT_COUNT = 1_000_000;
 /** Largest config file read (a config is a handful of lines). */
 const MAX_CONFIG_BYTES = 64 * 1024;
 
