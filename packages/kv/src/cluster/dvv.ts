@@ -18,7 +18,12 @@
  * partition, a lost disk), so a vector entry never claims dots the actor forgot.
  *
  * Replicas exchange whole sibling sets; merge keeps the maximal siblings of the
- * union, which is commutative, associative and idempotent (a join).
+ * union. Because a writer's context includes everything the versions it read had
+ * seen, "saw" is transitive, and merge is then commutative, associative and
+ * idempotent (a join). Pruning (below) can break that transitivity; merges then
+ * still never drop a version nobody saw, and anti-entropy still leaves both
+ * sides of an exchange identical, but a pruned-away supersession can linger as a
+ * sibling.
  */
 import { ClusterError, ClusterErrorCode } from "./errors.js";
 import { compareHlc, type HlcTimestamp } from "./hlc.js";
