@@ -11,6 +11,7 @@ import { compilePolicy } from "../src/policy.js";
 import { GuardedStore, type StoreFailureEvent } from "../src/stores/guarded-store.js";
 import { MemoryStore } from "../src/stores/memory-store.js";
 import { RedisStore } from "../src/stores/redis-store.js";
+import { countCommands } from "./helpers/count-commands.js";
 import { freePort, type RedisServerHandle, startRedisServer } from "./helpers/redis-server.js";
 import { manualClock } from "./helpers/stores.js";
 
@@ -108,38 +109,20 @@ describe("redis store", () => {
   it("one decision is one round trip (one EVALSHA)", async () => {
     const store = new RedisStore({ client, prefix: "rtt:" });
     await store.loadScripts();
-    const before = await commandCalls(client);
+    const evalshaBefore = await evalshaCalls(client);
+    const sent = countCommands(client);
     const policy = perSecond(1_000_000);
     for (let i = 0; i < 200; i++) await store.decide(`k${i % 7}`, policy, 1);
-    const after = await commandCalls(client);
-    // The INFO call itself adds one.
-    expect(after - before - 1).toBe(200);
+    const afterSent = sent.count();
+    expect(afterSent).toBe(200);
+    expect((await evalshaCalls(client)) - evalshaBefore).toBe(200);
   });
 });
 
-/** Total commands the server executed, from INFO commandstats. */
-async function commandCalls(client: Redis): Promise<number> {
+/** Calls of EVALSHA the server executed, from INFO commandstats. */
+async function evalshaCalls(client: Redis): Promise<number> {
   const info = await client.info("commandstats");
-  let total = 0;
-  for (const match of info.matchAll(/calls=(\d+)/g)) total += Number(match[1]);
-  // Commands run inside scripts are counted too; subtract them by counting only top-level ones.
-  const nested = [
-    "hset",
-    "hmget",
-    "hget",
-    "pexpire",
-    "del",
-    "time",
-    "llen",
-    "lindex",
-    "lpop",
-    "rpush",
-  ];
-  for (const name of nested) {
-    const m = info.match(new RegExp(`cmdstat_${name}:calls=(\\d+)`));
-    if (m) total -= Number(m[1]);
-  }
-  return total;
+  return Number(info.match(/cmdstat_evalsha:calls=(\d+)/)?.[1] ?? 0);
 }
 
 describe("guarded store: a dead Redis never hangs a request", () => {

@@ -113,19 +113,26 @@ local limit, period = tonumber(ARGV[3]), tonumber(ARGV[4])
 local start = now - (now % period)
 local s = redis.call('HMGET', KEYS[1], 'w', 'c')
 local count = 0
-if s[1] and tonumber(s[1]) == start then count = tonumber(s[2]) end
+local same = false
+if s[1] and tonumber(s[1]) == start then
+  count = tonumber(s[2])
+  same = true
+end
 local reset = start + period - now
-local allowed, retry = 0, 0
 if count + cost <= limit then
   count = count + cost
-  allowed = 1
-elseif cost > limit then
-  retry = -1
-else
-  retry = reset
+  -- Within the same window the key already expires at the window's end.
+  if same then
+    redis.call('HINCRBY', KEYS[1], 'c', cost)
+  else
+    keep(reset, 'w', num(start), 'c', num(count))
+  end
+  return {1, limit - count, reset, 0, 0}
 end
-keep(reset, 'w', num(start), 'c', num(count))
-return {allowed, limit - count, reset, retry, 0}
+-- Denied: nothing changes (a fresh window with count 0 is the same as no state).
+local retry = reset
+if cost > limit then retry = -1 end
+return {0, limit - count, reset, retry, 0}
 `;
 
 const SLIDING_WINDOW_LOG = `

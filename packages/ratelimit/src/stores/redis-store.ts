@@ -42,6 +42,8 @@ export class RedisStore implements RateLimitStore {
   private readonly clock: (() => number) | undefined;
   private readonly ownsClient: boolean;
   private readonly scripts: Record<AlgorithmName, LoadedScript>;
+  /** The policy part of ARGV, rendered once per compiled policy. */
+  private readonly policyArguments = new WeakMap<CompiledPolicy, string[]>();
   /** Decisions made and script reloads (NOSCRIPT), for round-trip accounting. */
   decisions = 0;
   scriptReloads = 0;
@@ -82,7 +84,12 @@ export class RedisStore implements RateLimitStore {
     }
     const script = this.scripts[policy.algorithm];
     const nowArg = this.clock === undefined ? "" : String(Math.floor(this.clock()));
-    const args = [nowArg, String(cost), ...scriptArguments(policy)];
+    let policyArgs = this.policyArguments.get(policy);
+    if (policyArgs === undefined) {
+      policyArgs = scriptArguments(policy);
+      this.policyArguments.set(policy, policyArgs);
+    }
+    const args = [nowArg, String(cost), ...policyArgs];
     const redisKey = this.redisKey(key, policy.algorithm);
     let reply: unknown;
     try {
@@ -151,7 +158,7 @@ function scriptArguments(policy: CompiledPolicy): string[] {
 }
 
 function toDecision(reply: unknown, policy: CompiledPolicy): Decision {
-  if (!Array.isArray(reply) || reply.length !== 5 || !reply.every((v) => typeof v === "number")) {
+  if (!Array.isArray(reply) || reply.length !== 5 || typeof reply[0] !== "number") {
     throw new RateLimitError(
       "SCALEOUT_RL_STORE_FAILED",
       `unexpected script reply ${JSON.stringify(reply)}`,
