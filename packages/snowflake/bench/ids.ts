@@ -149,6 +149,16 @@ export default defineSuite({
           },
         ),
       );
+      // Ids/s that are not duplicates: a duplicate is worth nothing to the caller.
+      const unique = (figure: number, tally: Tally) => figure * (1 - tally.duplicates / tally.ids);
+      results.push(
+        result(
+          `unique ids/s, ${mode} (duplicates discounted)`,
+          "ids/s",
+          unique(figures.ours, oursTally),
+          { name: PEER_NAME, value: unique(figures.peer, peerTally) },
+        ),
+      );
       results.push(
         result(
           `ours as % of the 4.096 M/s limit, ${mode}`,
