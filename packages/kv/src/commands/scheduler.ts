@@ -62,7 +62,8 @@ export class CommandScheduler {
     }
     for (const key of scope.keys) {
       const tail = this.tails.get(key);
-      if (tail !== undefined) waits.push(tail);
+      // A key may be listed twice (MSET k v k v): never wait on ourselves.
+      if (tail !== undefined && tail !== done) waits.push(tail);
       this.tails.set(key, done);
     }
     const start =

@@ -60,7 +60,16 @@ type ExpiryChoice =
   | { kind: "persist" }
   | { kind: "at"; expiresAtMs: number };
 
-type SetOptions = { nx: boolean; xx: boolean; get: boolean; expiry: ExpiryChoice };
+type SetOptions = {
+  nx: boolean;
+  xx: boolean;
+  get: boolean;
+  /** keep / persist / none; "at" is resolved from `expireArg` by resolveExpiry. */
+  expiry: ExpiryChoice;
+  expireArg: Uint8Array | undefined;
+  unit: bigint;
+  relative: boolean;
+};
 
 const UNIT_SECONDS = 1000n;
 const UNIT_MS = 1n;
@@ -96,7 +105,15 @@ function parseExtendedOptions(
   from: number,
   command: "set" | "getex",
 ): SetOptions | Reply {
-  const options: SetOptions = { nx: false, xx: false, get: false, expiry: { kind: "none" } };
+  const options: SetOptions = {
+    nx: false,
+    xx: false,
+    get: false,
+    expiry: { kind: "none" },
+    expireArg: undefined,
+    unit: UNIT_MS,
+    relative: false,
+  };
   let ex = false;
   let px = false;
   let exat = false;
@@ -186,10 +203,9 @@ function parseExtendedOptions(
     }
   }
   if (expireArg !== undefined) {
-    const unit = ex || exat ? UNIT_SECONDS : UNIT_MS;
-    const parsed = expiryFrom(context, expireArg, unit, ex || px);
-    if ("kind" in parsed) return parsed;
-    options.expiry = { kind: "at", expiresAtMs: parsed.expiresAtMs };
+    options.expireArg = expireArg;
+    options.unit = ex || exat ? UNIT_SECONDS : UNIT_MS;
+    options.relative = ex || px;
   } else if (keepTtl) {
     options.expiry = { kind: "keep" };
   } else if (persist) {
@@ -198,14 +214,17 @@ function parseExtendedOptions(
   return options;
 }
 
-function isReply(value: unknown): value is Reply {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    "kind" in value &&
-    typeof (value as { kind: unknown }).kind === "string" &&
-    !("nx" in value)
-  );
+function isReply(value: SetOptions | Reply): value is Reply {
+  return "kind" in value;
+}
+
+/** Turns the EX/PX/EXAT/PXAT argument into an absolute expiry, or the error Redis replies. */
+function resolveExpiry(context: CommandContext, options: SetOptions): Reply | undefined {
+  if (options.expireArg === undefined) return undefined;
+  const parsed = expiryFrom(context, options.expireArg, options.unit, options.relative);
+  if ("kind" in parsed) return parsed;
+  options.expiry = { kind: "at", expiresAtMs: parsed.expiresAtMs };
+  return undefined;
 }
 
 export async function getCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
@@ -217,6 +236,8 @@ export async function getCommand(context: CommandContext, args: Buffer[]): Promi
 export async function setCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
   const options = parseExtendedOptions(context, args, 3, "set");
   if (isReply(options)) return options;
+  const invalid = resolveExpiry(context, options);
+  if (invalid !== undefined) return invalid;
   const key = args[1]!;
   const store = context.store;
   const existing = await store.get(key);
@@ -277,6 +298,9 @@ export async function getexCommand(context: CommandContext, args: Buffer[]): Pro
   const key = args[1]!;
   const existing = await lookupRead(context, key);
   if (existing === undefined) return NULL;
+  // Redis validates the expiry only once the key is known to exist.
+  const invalid = resolveExpiry(context, options);
+  if (invalid !== undefined) return invalid;
   const expiry = options.expiry;
   if (expiry.kind === "at") {
     if (expiry.expiresAtMs <= context.nowMs) {
