@@ -25,6 +25,12 @@ export interface QuorumOptions {
   /** Read replies to wait for (default R). */
   readonly r?: number;
   readonly timeoutMs?: number;
+  /**
+   * quorum (default): W/R count replies from every replica. localQuorum: they
+   * count only replicas in the coordinator's data center, and must be a majority
+   * of those; remote-DC replicas still get every write, asynchronously.
+   */
+  readonly consistency?: "quorum" | "localQuorum";
 }
 
 export type ClientRequest =
@@ -187,7 +193,13 @@ export type PeerMessage =
       readonly objects: readonly KeyedObject[];
       readonly totalKeys: number;
     }
-  | { readonly type: "transferAck"; readonly transferId: string; readonly sequence: number };
+  | { readonly type: "transferAck"; readonly transferId: string; readonly sequence: number }
+  | ForwardMessage;
+
+/** Messages a node uses to pass a client request to a home replica and relay its reply. */
+export type ForwardMessage =
+  | { readonly type: "forward"; readonly forwardId: string; readonly request: ClientRequest }
+  | { readonly type: "forwardReply"; readonly forwardId: string; readonly reply: ClientReply };
 
 export interface Envelope {
   readonly from: NodeId;

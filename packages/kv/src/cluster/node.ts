@@ -172,6 +172,8 @@ interface PendingWrite {
   readonly requestId: string;
   readonly key: string;
   readonly needed: number;
+  /** Replicas whose acks count (localQuorum: the coordinator's DC); null: all. */
+  readonly counted: ReadonlySet<NodeId> | null;
   readonly targets: readonly Target[];
   readonly acked: Set<NodeId>;
   readonly deadlineMs: number;
@@ -183,6 +185,7 @@ interface PendingRead {
   readonly requestId: string;
   readonly key: string;
   readonly needed: number;
+  readonly counted: ReadonlySet<NodeId> | null;
   readonly targets: readonly Target[];
   readonly replies: Map<NodeId, KeyObject | null>;
   readonly deadlineMs: number;
@@ -287,6 +290,19 @@ export class ClusterNode {
   private readonly transfersOut = new Map<string, OutgoingTransfer>();
   private readonly transfersIn = new Map<string, IncomingTransfer>();
   private nextStrayCheckAtMs = 0;
+  private nextReapAtMs = 0;
+  /** Requests this node passed to a home replica: forwardId → the client's request. */
+  private readonly forwardsOut = new Map<
+    string,
+    {
+      readonly requestId: string;
+      readonly key: string;
+      readonly to: NodeId;
+      readonly deadlineMs: number;
+    }
+  >();
+  /** Requests coordinated here for another node: forwardId → that node. */
+  private readonly forwardsIn = new Map<string, NodeId>();
   readonly counters: NodeCounters = {
     readRepairs: 0,
     hintsStored: 0,
@@ -376,18 +392,58 @@ export class ClusterNode {
   // Client requests (this node coordinates)
   // ---------------------------------------------------------------------------
 
+  /**
+   * A client request. Any node accepts any key: a node that is not one of the
+   * key's home replicas forwards it to the first healthy one and relays the
+   * reply (a cluster-aware client avoids that hop by routing to a replica).
+   */
   request(request: ClientRequest, nowMs: number): Output[] {
     const out: Output[] = [];
+    this.coordinateOrReject(request, true, nowMs, out);
+    return this.relayForwarded(out, nowMs);
+  }
+
+  private coordinateOrReject(
+    request: ClientRequest,
+    mayForward: boolean,
+    nowMs: number,
+    out: Output[],
+  ): void {
     try {
-      this.coordinate(request, nowMs, out);
+      this.coordinate(request, mayForward, nowMs, out);
     } catch (error) {
       if (!(error instanceof ClusterError)) throw error;
       out.push(replyError(request, error.code, error.message, 0, []));
     }
-    return out;
   }
 
-  private coordinate(request: ClientRequest, nowMs: number, out: Output[]): void {
+  /** Replies to forwarded requests go back to the forwarding node as messages. */
+  private relayForwarded(out: Output[], nowMs: number): Output[] {
+    if (this.forwardsIn.size === 0) return out;
+    const relayed: Output[] = [];
+    for (const output of out) {
+      const origin =
+        output.kind === "reply" ? this.forwardsIn.get(output.reply.requestId) : undefined;
+      if (output.kind !== "reply" || origin === undefined) {
+        relayed.push(output);
+        continue;
+      }
+      this.forwardsIn.delete(output.reply.requestId);
+      this.send(relayed, origin, nowMs, {
+        type: "forwardReply",
+        forwardId: output.reply.requestId,
+        reply: output.reply,
+      });
+    }
+    return relayed;
+  }
+
+  private coordinate(
+    request: ClientRequest,
+    mayForward: boolean,
+    nowMs: number,
+    out: Output[],
+  ): void {
     const n = request.n ?? this.tuning.n;
     const w = request.w ?? Math.min(this.tuning.w, n);
     const r = request.r ?? Math.min(this.tuning.r, n);
@@ -395,6 +451,24 @@ export class ClusterNode {
     const { partition } = locateKey(request.key);
     const home = this.table.home(partition);
     if (!home.includes(this.id)) {
+      const to = home.find((id) => this.isUp(id, nowMs));
+      if (mayForward && to !== undefined && this.forwardsOut.size < PENDING_REQUESTS_MAX) {
+        const forwardId = this.newOpId();
+        const timeoutMs = request.timeoutMs ?? this.tuning.requestTimeoutMs;
+        // The coordinator times out first and says why; this deadline covers a lost relay.
+        this.forwardsOut.set(forwardId, {
+          requestId: request.requestId,
+          key: request.key,
+          to,
+          deadlineMs: nowMs + 2 * timeoutMs,
+        });
+        this.send(out, to, nowMs, {
+          type: "forward",
+          forwardId,
+          request: { ...request, requestId: forwardId },
+        });
+        return;
+      }
       out.push(
         replyError(
           request,
@@ -414,22 +488,35 @@ export class ClusterNode {
     }
     // The ring lists every node: the first N are home replicas, the rest fallbacks.
     const targets = selectTargets(this.table.order(partition), n, (id) => this.isUp(id, nowMs));
-    const needed = request.kind === "get" ? r : w;
-    if (targets.length < needed) {
+    let needed = request.kind === "get" ? r : w;
+    let counted: Set<NodeId> | null = null;
+    if (request.consistency === "localQuorum") {
+      const dc = this.membership.self().dc;
+      counted = new Set(
+        targets.filter((t) => this.membership.member(t.node)?.dc === dc).map((t) => t.node),
+      );
+      needed = Math.floor(counted.size / 2) + 1;
+    }
+    const available = counted === null ? targets.length : counted.size;
+    if (available < needed) {
       throw new ClusterError(
         ClusterErrorCode.UNAVAILABLE,
-        `${request.kind} of "${request.key}" needs ${needed} replicas but only ${targets.length} nodes are up`,
+        `${request.kind} of "${request.key}" needs ${needed} replicas but only ${available} nodes are up`,
       );
     }
     const timeoutMs = request.timeoutMs ?? this.tuning.requestTimeoutMs;
-    if (request.kind === "get") this.startRead(request, targets, r, nowMs + timeoutMs, nowMs, out);
-    else this.startWrite(request, targets, w, nowMs + timeoutMs, nowMs, out);
+    if (request.kind === "get") {
+      this.startRead(request, targets, needed, counted, nowMs + timeoutMs, nowMs, out);
+    } else {
+      this.startWrite(request, targets, needed, counted, nowMs + timeoutMs, nowMs, out);
+    }
   }
 
   private startWrite(
     request: Exclude<ClientRequest, { kind: "get" }>,
     targets: readonly Target[],
     needed: number,
+    counted: ReadonlySet<NodeId> | null,
     deadlineMs: number,
     nowMs: number,
     out: Output[],
@@ -502,6 +589,7 @@ export class ClusterNode {
       requestId: request.requestId,
       key,
       needed,
+      counted,
       targets,
       acked: new Set([this.id]),
       deadlineMs,
@@ -521,7 +609,7 @@ export class ClusterNode {
   }
 
   private completeWrite(pending: PendingWrite, out: Output[]): boolean {
-    if (pending.acked.size < pending.needed) return false;
+    if (countIn(pending.acked, pending.counted) < pending.needed) return false;
     out.push({ kind: "reply", reply: { ...pending.reply, acknowledged: pending.acked.size } });
     return true;
   }
@@ -530,6 +618,7 @@ export class ClusterNode {
     request: Extract<ClientRequest, { kind: "get" }>,
     targets: readonly Target[],
     needed: number,
+    counted: ReadonlySet<NodeId> | null,
     deadlineMs: number,
     nowMs: number,
     out: Output[],
@@ -540,6 +629,7 @@ export class ClusterNode {
       requestId: request.requestId,
       key: request.key,
       needed,
+      counted,
       targets,
       replies: new Map([[this.id, this.readLocal(request.key)]]),
       deadlineMs,
@@ -571,7 +661,7 @@ export class ClusterNode {
   }
 
   private progressRead(opId: string, pending: PendingRead, nowMs: number, out: Output[]): void {
-    if (!pending.answered && pending.replies.size >= pending.needed) {
+    if (!pending.answered && countIn(pending.replies.keys(), pending.counted) >= pending.needed) {
       pending.answered = true;
       out.push({ kind: "reply", reply: this.readReply(pending) });
     }
@@ -768,8 +858,24 @@ export class ClusterNode {
         transfer?.acknowledge(message.sequence);
         break;
       }
+      case "forward":
+        if (this.forwardsIn.has(message.forwardId)) break; // a duplicate delivery
+        this.forwardsIn.set(message.forwardId, from);
+        this.coordinateOrReject(message.request, false, nowMs, out);
+        break;
+      case "forwardReply": {
+        const forward = this.forwardsOut.get(message.forwardId);
+        if (forward === undefined) break;
+        this.forwardsOut.delete(message.forwardId);
+        out.push({ kind: "reply", reply: { ...message.reply, requestId: forward.requestId } });
+        break;
+      }
+      default: {
+        const unknown: never = message;
+        void unknown;
+      }
     }
-    return out;
+    return this.relayForwarded(out, nowMs);
   }
 
   private mergeIn(key: string, object: KeyObject, out: Output[]): boolean {
@@ -809,10 +915,23 @@ export class ClusterNode {
     this.antiEntropy(nowMs, out);
     this.reap(nowMs, out);
     this.runTransfers(nowMs, out);
-    return out;
+    return this.relayForwarded(out, nowMs);
   }
 
   private expireRequests(nowMs: number, out: Output[]): void {
+    for (const [forwardId, forward] of this.forwardsOut) {
+      if (nowMs < forward.deadlineMs) continue;
+      this.forwardsOut.delete(forwardId);
+      out.push(
+        replyError(
+          forward,
+          ClusterErrorCode.TIMEOUT,
+          `request for "${forward.key}" forwarded to ${forward.to} got no answer: 0 replicas replied`,
+          0,
+          [],
+        ),
+      );
+    }
     for (const [opId, pending] of this.pending) {
       if (nowMs < pending.deadlineMs) continue;
       if (pending.kind === "write") {
@@ -1019,6 +1138,9 @@ export class ClusterNode {
         this.reaping.delete(key);
     }
     if (nowMs - this.ringChangedAtMs < this.tuning.tombstoneGraceMs) return;
+    // Scanning the tombstones is O(tombstones): once per anti-entropy interval, not per tick.
+    if (nowMs < this.nextReapAtMs) return;
+    this.nextReapAtMs = nowMs + this.tuning.antiEntropyIntervalMs;
     let checks = 0;
     for (const key of this.store.deletedKeys()) {
       if (checks >= this.tuning.reapChecksPerTick) break;
@@ -1275,6 +1397,7 @@ export class ClusterNode {
   quiet(): boolean {
     return (
       this.pending.size === 0 &&
+      this.forwardsOut.size === 0 &&
       this.hints.size() === 0 &&
       this.transfersOut.size === 0 &&
       this.reaping.size === 0 &&
@@ -1291,6 +1414,12 @@ export class ClusterNode {
     const object = this.store.get(key);
     return object === undefined || isDeleted(object);
   }
+}
+
+function countIn(nodes: Iterable<NodeId>, counted: ReadonlySet<NodeId> | null): number {
+  let total = 0;
+  for (const node of nodes) if (counted === null || counted.has(node)) total += 1;
+  return total;
 }
 
 function assertQuorum(n: number, w: number, r: number, clusterN: number): void {

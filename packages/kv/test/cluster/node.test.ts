@@ -65,13 +65,54 @@ function get(sim: Simulation, node: string, key: string) {
 }
 
 describe("cluster node", () => {
-  it("refuses to coordinate a key it does not replicate, naming the replicas", () => {
+  it("any node accepts any key: a non-replica forwards to a home replica and relays the reply", () => {
     const sim = quietCluster();
     const home = sim.nodes.get("n0")!.homeReplicas("alpha");
     const outsider = [...sim.nodes.keys()].find((id) => !home.includes(id))!;
-    const reply = call(sim, outsider, { kind: "get", key: "alpha" });
-    expect(reply.kind === "error" && reply.code).toBe("SCALEOUT_ERR_KV_NOT_REPLICA");
-    expect(reply.kind === "error" && reply.replicas).toEqual(home);
+    expect(put(sim, outsider, "alpha", "via-forward").kind).toBe("written");
+    expect(decode(get(sim, outsider, "alpha").newest)).toBe("via-forward");
+    expect(sim.nodes.get(outsider)!.store.get("alpha")).toBeUndefined();
+    // With the home replicas unreachable, the forwarding node answers with a timeout.
+    sim.partition([[outsider], [...sim.nodes.keys()].filter((id) => id !== outsider)]);
+    const reply = call(sim, outsider, { kind: "get", key: "alpha" }, 2_000);
+    expect(reply.kind === "error" && reply.code).toBe("SCALEOUT_ERR_KV_TIMEOUT");
+  });
+
+  it("localQuorum counts only the coordinator's data center; remote replicas get the write later", () => {
+    const sim = quietCluster(6);
+    const viewer = sim.nodes.get("n0")!;
+    const dcOf = (id: string) => Number(id.slice(1)) % 2;
+    // A key with two home replicas in dc0 and one in dc1.
+    const key = Array.from({ length: 200 }, (_, i) => `local-${i}`).find(
+      (k) => viewer.homeReplicas(k).filter((id) => dcOf(id) === 0).length === 2,
+    )!;
+    const home = viewer.homeReplicas(key);
+    const local = home.filter((id) => dcOf(id) === 0);
+    const remote = home.find((id) => dcOf(id) === 1)!;
+    const ids = [...sim.nodes.keys()];
+    sim.partition([ids.filter((id) => dcOf(id) === 0), ids.filter((id) => dcOf(id) === 1)]);
+    const written = call(sim, local[0]!, {
+      kind: "put",
+      key,
+      value: text("dc0"),
+      context: null,
+      supersedeVisible: false,
+      consistency: "localQuorum",
+    });
+    expect(written.kind).toBe("written");
+    const everywhere = call(sim, local[0]!, {
+      kind: "put",
+      key,
+      value: text("all"),
+      context: null,
+      supersedeVisible: false,
+      w: 3,
+    });
+    expect(everywhere.kind === "error" && everywhere.code).toBe("SCALEOUT_ERR_KV_TIMEOUT");
+    expect(sim.nodes.get(remote)!.store.get(key)).toBeUndefined();
+    sim.partition([]);
+    sim.runUntil(sim.timeMs + 5_000);
+    expect(sim.nodes.get(remote)!.store.get(key)?.siblings.length).toBeGreaterThan(0);
   });
 
   it("keeps concurrent blind writes as siblings; a write with the context resolves them", () => {

@@ -277,62 +277,32 @@ export class Simulation {
     }
   }
 
-  /** Capture the dot and context of writes a coordinator creates (acked or not). */
+  /**
+   * Capture every write a coordinator creates (acknowledged or not, forwarded or
+   * not): a persisted sibling whose dot belongs to the persisting node's actor and
+   * has not been seen before is a new write.
+   */
   private recordIssued(nodeId: string, key: string, object: KeyObject): void {
-    const request = this.currentRequest;
-    if (request === null || request.key !== key || this.currentCoordinator !== nodeId) return;
-    if (request.kind === "get" || this.issued.has(request.requestId)) return;
     const actor = this.nodes.get(nodeId)!.actor;
-    if (request.kind === "incr") {
-      this.issued.set(request.requestId, {
-        requestId: request.requestId,
-        kind: "incr",
-        key,
-        value: null,
-        delta: request.delta,
-        dot: { actor, counter: 0 },
-        vv: {},
-        acknowledged: false,
-      });
-      return;
-    }
-    let created = null;
     for (const sibling of object.siblings) {
-      if (
-        sibling.dot.actor === actor &&
-        (created === null || sibling.dot.counter > created.dot.counter)
-      ) {
-        created = sibling;
-      }
-    }
-    if (created === null) {
-      // LWW mode can discard the write at once (an older HLC lost): record it as such.
-      this.issued.set(request.requestId, {
-        requestId: request.requestId,
-        kind: request.kind,
+      if (sibling.dot.actor !== actor) continue;
+      const id = `${sibling.dot.actor}/${sibling.dot.counter}`;
+      if (this.issued.has(id)) continue;
+      this.issued.set(id, {
+        requestId: id,
+        kind: sibling.value === null ? "delete" : "put",
         key,
-        value: request.kind === "put" ? new TextDecoder().decode(request.value) : null,
+        value: sibling.value === null ? null : new TextDecoder().decode(sibling.value),
         delta: 0,
-        dot: { actor, counter: -1 },
-        vv: {},
+        dot: sibling.dot,
+        vv: sibling.vv,
         acknowledged: false,
       });
-      return;
     }
-    this.issued.set(request.requestId, {
-      requestId: request.requestId,
-      kind: request.kind,
-      key,
-      value: created.value === null ? null : new TextDecoder().decode(created.value),
-      delta: 0,
-      dot: created.dot,
-      vv: created.vv,
-      acknowledged: false,
-    });
   }
 
-  private currentRequest: ClientRequest | null = null;
-  private currentCoordinator: string | null = null;
+  /** Increments by request id: every one issued, acknowledged when its reply arrives. */
+  private readonly increments = new Map<string, IssuedWrite>();
 
   private clientStep(clientIndex: number): void {
     if (this.nowMs >= this.options.workloadMs) return;
@@ -381,24 +351,56 @@ export class Simulation {
         supersedeVisible: this.random() < 0.5,
       };
     }
-    if (request.kind !== "get") {
-      this.stats.writesAttempted += 1;
-      this.writeIds.add(requestId);
-    }
-    // A cluster-aware client sends to a home replica, from its own ring view.
+    if (request.kind !== "get") this.stats.writesAttempted += 1;
+    this.noteRequest(request);
+    // Mostly a cluster-aware client (to a home replica, from its own ring view);
+    // sometimes a plain one talking to any node, which forwards.
     const viewer = this.nodes.get("n0")!;
-    const coordinator = pick(this.random, viewer.homeReplicas(key));
+    const coordinator =
+      this.random() < 0.8
+        ? pick(this.random, viewer.homeReplicas(key))
+        : pick(this.random, [...this.nodes.keys()]);
     client.inFlight = requestId;
     this.pendingClient.set(requestId, clientIndex);
     this.schedule({ kind: "clientTimeout", client: clientIndex, requestId }, CLIENT_TIMEOUT_MS);
     if (this.paused.has(coordinator)) return;
     const node = this.nodes.get(coordinator)!;
-    this.currentRequest = request;
-    this.currentCoordinator = coordinator;
-    const outputs = node.request(request, this.localTime(coordinator));
-    this.apply(coordinator, outputs);
-    this.currentRequest = null;
-    this.currentCoordinator = null;
+    this.apply(coordinator, node.request(request, this.localTime(coordinator)));
+  }
+
+  private noteRequest(request: ClientRequest): void {
+    if (request.kind === "get") return;
+    this.writeIds.add(request.requestId);
+    if (request.kind === "incr") {
+      this.increments.set(request.requestId, {
+        requestId: request.requestId,
+        kind: "incr",
+        key: request.key,
+        value: null,
+        delta: request.delta,
+        dot: { actor: "", counter: 0 },
+        vv: {},
+        acknowledged: false,
+      });
+    }
+  }
+
+  /** Every write issued: register writes (by dot) and increments. */
+  allWrites(): IssuedWrite[] {
+    return [...this.issued.values(), ...this.increments.values()];
+  }
+
+  /** Mark the write a "written" reply acknowledges. */
+  private acknowledge(reply: Extract<ClientReply, { kind: "written" }>): void {
+    const increment = this.increments.get(reply.requestId);
+    if (increment !== undefined) {
+      increment.acknowledged = true;
+      return;
+    }
+    const issued = this.issued.get(`${reply.dot.actor}/${reply.dot.counter}`);
+    if (issued === undefined)
+      throw new Error(`acknowledged write ${reply.requestId} was never seen created`);
+    issued.acknowledged = true;
   }
 
   private countFailure(requestId: string): void {
@@ -414,8 +416,7 @@ export class Simulation {
       // A directly submitted request, or a late reply after a client gave up.
       if (!reply.requestId.startsWith("c")) {
         this.replies.set(reply.requestId, reply);
-        const issued = this.issued.get(reply.requestId);
-        if (issued !== undefined && reply.kind === "written") issued.acknowledged = true;
+        if (reply.kind === "written") this.acknowledge(reply);
       }
       return;
     }
@@ -429,8 +430,7 @@ export class Simulation {
       client.contexts.set(reply.key, reply.context);
     } else if (reply.kind === "written") {
       this.stats.writesAcknowledged += 1;
-      const issued = this.issued.get(reply.requestId);
-      if (issued !== undefined) issued.acknowledged = true;
+      this.acknowledge(reply);
       client.contexts.set(reply.key, reply.context);
     } else {
       this.countFailure(reply.requestId);
@@ -520,12 +520,8 @@ export class Simulation {
 
   /** Submit a request to a node directly; its reply lands in `replies`. */
   submit(nodeId: string, request: ClientRequest): void {
-    if (request.kind !== "get") this.writeIds.add(request.requestId);
-    this.currentRequest = request;
-    this.currentCoordinator = nodeId;
+    this.noteRequest(request);
     this.apply(nodeId, this.nodes.get(nodeId)!.request(request, this.localTime(nodeId)));
-    this.currentRequest = null;
-    this.currentCoordinator = null;
   }
 
   pause(nodeId: string): void {
