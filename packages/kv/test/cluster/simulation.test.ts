@@ -79,17 +79,34 @@ describe("last-write-wins against siblings under partitions (measurement)", () =
   it("logs how many acknowledged writes each mode loses", () => {
     const rows: string[] = [];
     let siblingsLost = 0;
-    for (const seed of [2_000, 2_001]) {
+    const totals = {
+      siblings: { acknowledged: 0, lost: 0, concurrent: 0 },
+      lww: { acknowledged: 0, lost: 0, concurrent: 0 },
+    };
+    const lwwSeeds = Array.from({ length: Number(process.env.SIM_LWW_SEEDS ?? 2) }, (_, i) => 2_000 + i);
+    for (const seed of lwwSeeds) {
       for (const mode of ["siblings", "lww"] as const) {
         const { report, converged } = runSeed({ ...DEFAULT_SIM, seed, mode });
         expect(converged).toBe(true);
         if (mode === "siblings") siblingsLost += report.lost.length;
+        totals[mode].acknowledged += report.acknowledgedPuts;
+        totals[mode].lost += report.lost.length;
+        // Puts no later write saw: the ones only siblings can keep.
+        totals[mode].concurrent += report.acknowledgedPuts - report.superseded;
         const share =
           report.acknowledgedPuts === 0 ? 0 : report.lost.length / report.acknowledgedPuts;
         rows.push(
           `seed ${seed} ${mode.padEnd(8)} acknowledged puts ${report.acknowledgedPuts}, lost ${report.lost.length} (${(100 * share).toFixed(1)} %), superseded ${report.superseded}, keys with siblings ${report.keysWithSiblings}`,
         );
       }
+    }
+    for (const mode of ["siblings", "lww"] as const) {
+      const { acknowledged, lost, concurrent } = totals[mode];
+      const percent = (part: number, whole: number) => ((100 * part) / Math.max(1, whole)).toFixed(1);
+      rows.push(
+        `total ${mode}: ${lost} of ${acknowledged} acknowledged puts lost (${percent(lost, acknowledged)} %); ` +
+          `${lost} of ${concurrent} not superseded by a later write (${percent(lost, concurrent)} %)`,
+      );
     }
     console.log(rows.join("\n"));
     expect(siblingsLost).toBe(0);
