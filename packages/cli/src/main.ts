@@ -8,6 +8,7 @@ import { Command, CommanderError } from "commander";
 import { estimateCommand } from "./commands/estimate.js";
 import { idsCommand } from "./commands/ids.js";
 import { kvCommand } from "./commands/kv.js";
+import { ratelimitCommand } from "./commands/ratelimit.js";
 import { ringCommand } from "./commands/ring.js";
 import { CliError } from "./errors.js";
 import { VERSION } from "./version.js";
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false, showGlobalOptions: false });
   // Subcommands, one module per part (keep in package-map order).
   program.addCommand(estimateCommand());
+  program.addCommand(ratelimitCommand());
   program.addCommand(ringCommand());
   program.addCommand(kvCommand());
   program.addCommand(idsCommand());

@@ -13,6 +13,7 @@ export const RATE_LIMIT_ERROR_CODES = {
   SCALEOUT_RL_RULES_IO: "rate limit rules could not be read",
   SCALEOUT_RL_QUEUE_FULL: "the leaking bucket queue is full",
   SCALEOUT_RL_REQUEST_INVALID: "invalid rate limit request",
+  SCALEOUT_RL_CONFIG_INVALID: "invalid service configuration",
 } as const;
 
 export type RateLimitErrorCode = keyof typeof RATE_LIMIT_ERROR_CODES;

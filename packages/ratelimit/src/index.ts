@@ -52,6 +52,22 @@ export {
   type RuleWatcherOptions,
 } from "./rules/watcher.js";
 export {
+  type ConfigSources,
+  resolveServiceConfig,
+  SERVICE_SETTINGS,
+  type ServiceConfig,
+} from "./service/config.js";
+export {
+  loadRlsProto,
+  PROTO_DIR,
+  type RateLimitService,
+  RLS_PROTO_FILE,
+  runRateLimitService,
+  type ServiceOptions,
+  startRateLimitService,
+} from "./service/service.js";
+export { checkRequestFromWire, checkResponseToJson, checkResponseToProto } from "./service/wire.js";
+export {
   type FailureMode,
   type FailureOutcome,
   type GuardedDecision,
