@@ -111,9 +111,15 @@ export async function startRedis(): Promise<Process> {
 
 export async function startMemcached(): Promise<Process> {
   const port = await freePort();
-  const child = spawn("memcached", ["-p", String(port), "-l", "127.0.0.1", "-U", "0", "-m", "64"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  // memcached refuses to run as root unless told which user to run as.
+  const asUser = process.getuid?.() === 0 ? ["-u", "root"] : [];
+  const child = spawn(
+    "memcached",
+    ["-p", String(port), "-l", "127.0.0.1", "-U", "0", "-m", "64", ...asUser],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const { output, exited } = track(child);
   await waitForPort(port, child, "memcached");
   return { port, child, dir: "", output, stop: stopper(child, exited, undefined) };

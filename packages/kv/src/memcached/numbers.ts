@@ -25,12 +25,16 @@ export function parseFlags(text: string): number | undefined {
   return Number(value & 0xffffffffn);
 }
 
-/** safe_strtol: a signed 32-bit integer. */
+/**
+ * safe_strtol as memcached 1.6 has it: strtol into a 64-bit long (ERANGE
+ * refused), then stored into an int32_t, i.e. wrapped to 32 bits. So an
+ * exptime of 4102444800 (year 2100) becomes negative: already expired.
+ */
 export function parseSigned32(text: string): number | undefined {
   if (!SIGNED.test(text)) return undefined;
-  const value = Number(text.trim());
-  if (value > 2147483647 || value < -2147483648) return undefined;
-  return value;
+  const value = BigInt(text.trim());
+  if (value > 9223372036854775807n || value < -9223372036854775808n) return undefined;
+  return Number(BigInt.asIntN(32, value));
 }
 
 export { UINT64_MAX };

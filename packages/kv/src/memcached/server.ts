@@ -1,7 +1,7 @@
 /**
  * memcached text protocol (proto_text.c of memcached 1.6): get, gets, gat,
  * gats, set, add, replace, append, prepend, cas, delete, incr, decr, touch,
- * flush_all, stats, version, verbosity, quit — with memcached's token-count
+ * flush_all, stats, version, verbosity, mn, quit — with memcached's token-count
  * checks, error texts and noreply. It shares the store and the scheduler's
  * key locks with the RESP side, so both protocols see the same keys
  * atomically.
@@ -307,6 +307,10 @@ export class MemcachedConnection {
         }
         this.statsCommand();
         return;
+      case "mn":
+        // Meta no-op: clients use it to mark the end of a pipeline of quiet commands.
+        this.reply(false, "MN");
+        return;
       case "quit":
         this.closing = true;
         this.scheduleFlush();
@@ -482,7 +486,7 @@ export class MemcachedConnection {
       const valid =
         (ntokens === 4 && (holdIsZero || noreply)) || (ntokens === 5 && holdIsZero && noreply);
       if (!valid) {
-        this.reply(noreply, "CLIENT_ERROR bad command line format. Usage: delete <key> [noreply]");
+        this.reply(noreply, "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]");
         return;
       }
     }
