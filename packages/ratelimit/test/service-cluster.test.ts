@@ -1,0 +1,216 @@
+/**
+ * Several `scaleout ratelimit serve` processes (the real CLI binary) share
+ * one redis-server; concurrent clients over HTTP and gRPC spread across them
+ * never get more than the rule allows for the exact algorithms. Also: the
+ * processes shut down gracefully on SIGTERM with exit code 0, and
+ * `scaleout ratelimit check` works from a terminal.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadRlsProto } from "../src/service/service.js";
+import { type RedisServerHandle, startRedisServer } from "./helpers/redis-server.js";
+
+const CLI = fileURLToPath(new URL("../../cli/dist/main.js", import.meta.url));
+const INSTANCES = 3;
+const CLIENTS = 30;
+const REQUESTS = 360;
+const LIMIT = 100;
+
+const RULES = `
+domain: shared
+descriptors:
+  - key: tenant
+    value: log
+    rate_limit: {unit: day, requests_per_unit: ${LIMIT}, algorithm: sliding_window_log}
+  - key: tenant
+    value: gcra
+    rate_limit: {unit: day, requests_per_unit: ${LIMIT}, algorithm: gcra}
+`;
+
+interface Instance {
+  process: ChildProcess;
+  httpPort: number;
+  grpcPort: number;
+  exited: Promise<number | null>;
+}
+
+function startInstance(rules: string, redisPort: number): Promise<Instance> {
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      "ratelimit",
+      "serve",
+      "--config",
+      rules,
+      "--http-port",
+      "0",
+      "--grpc-port",
+      "0",
+      "--redis-url",
+      `redis://127.0.0.1:${redisPort}`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on("line", (line) => {
+      const entry = JSON.parse(line) as { msg?: string; httpPort?: number; grpcPort?: number };
+      if (entry.msg === "rate limit service listening")
+        resolve({ process: child, httpPort: entry.httpPort!, grpcPort: entry.grpcPort!, exited });
+    });
+    void exited.then((code) => reject(new Error(`instance exited early with ${code}`)));
+  });
+}
+
+interface RlsClient extends grpc.Client {
+  ShouldRateLimit(
+    request: unknown,
+    callback: (error: grpc.ServiceError | null, response: { overall_code: string }) => void,
+  ): void;
+}
+
+let redis: RedisServerHandle;
+let dir: string;
+let instances: Instance[] = [];
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  dir = mkdtempSync(join(tmpdir(), "rl-cluster-"));
+  writeFileSync(join(dir, "rules.yaml"), RULES);
+  instances = await Promise.all(
+    Array.from({ length: INSTANCES }, () => startInstance(join(dir, "rules.yaml"), redis.port)),
+  );
+});
+afterAll(async () => {
+  for (const instance of instances) instance.process.kill("SIGKILL");
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe(`${INSTANCES} service processes, one redis-server, ${CLIENTS} concurrent clients over HTTP and gRPC`, () => {
+  it.each(["log", "gcra"])("tenant %s: together they admit exactly the limit", async (tenant) => {
+    const proto = loadRlsProto();
+    const v3 = (
+      ((proto.envoy as grpc.GrpcObject).service as grpc.GrpcObject).ratelimit as grpc.GrpcObject
+    ).v3 as grpc.GrpcObject;
+    const Client = v3.RateLimitService as unknown as new (
+      address: string,
+      credentials: grpc.ChannelCredentials,
+    ) => RlsClient;
+    const grpcClients = instances.map(
+      (i) => new Client(`127.0.0.1:${i.grpcPort}`, grpc.credentials.createInsecure()),
+    );
+    const request = {
+      domain: "shared",
+      descriptors: [{ entries: [{ key: "tenant", value: tenant }] }],
+    };
+    let issued = 0;
+    let admitted = 0;
+    let denied = 0;
+    try {
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, clientIndex) => {
+          while (issued < REQUESTS) {
+            const n = issued++;
+            const instance = n % INSTANCES;
+            let code: string;
+            if (clientIndex % 2 === 0) {
+              const response = await fetch(
+                `http://127.0.0.1:${instances[instance]!.httpPort}/v1/check`,
+                { method: "POST", body: JSON.stringify(request) },
+              );
+              code = ((await response.json()) as { overall_code: string }).overall_code;
+            } else {
+              code = await new Promise<string>((resolve, reject) =>
+                grpcClients[instance]!.ShouldRateLimit(request, (error, response) =>
+                  error ? reject(error) : resolve(response.overall_code),
+                ),
+              );
+            }
+            if (code === "OK") admitted++;
+            else denied++;
+          }
+        }),
+      );
+    } finally {
+      for (const client of grpcClients) client.close();
+    }
+    expect(admitted + denied).toBe(REQUESTS);
+    // A day-long limit refills 100 per 86 400 s: nothing refills during the test.
+    expect(admitted).toBe(LIMIT);
+  });
+
+  it("shuts down gracefully on SIGTERM with exit code 0", async () => {
+    const codes = await Promise.all(
+      instances.map((instance) => {
+        instance.process.kill("SIGTERM");
+        return instance.exited;
+      }),
+    );
+    expect(codes).toEqual(instances.map(() => 0));
+  });
+});
+
+describe("scaleout ratelimit check", () => {
+  it("evaluates rules from the terminal", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      CLI,
+      "ratelimit",
+      "check",
+      "--config",
+      join(dir, "rules.yaml"),
+      "--domain",
+      "shared",
+      "--descriptor",
+      "tenant=log",
+      "--hits",
+      "40",
+      "--repeat",
+      "3",
+      "--json",
+    ]);
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map(
+        (line) =>
+          JSON.parse(line) as { overall_code: string; statuses: { limit_remaining: number }[] },
+      );
+    expect(lines.map((l) => l.overall_code)).toEqual(["OK", "OK", "OVER_LIMIT"]);
+    expect(lines.map((l) => l.statuses[0]!.limit_remaining)).toEqual([60, 20, 20]);
+  });
+
+  it("reports a bad rules file in one line naming file, line and path", async () => {
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(
+      bad,
+      "domain: x\ndescriptors:\n  - key: a\n    rate_limit: {unit: fortnight, requests_per_unit: 1}\n",
+    );
+    const result = await promisify(execFile)(process.execPath, [
+      CLI,
+      "ratelimit",
+      "check",
+      "--config",
+      bad,
+      "--domain",
+      "x",
+      "--descriptor",
+      "a=b",
+    ]).catch((error: { code: number; stderr: string }) => error);
+    expect(result).toMatchObject({ code: 2 });
+    expect((result as { stderr: string }).stderr.trim()).toMatch(
+      /^scaleout: invalid rate limit rules: .*bad\.yaml:4:24: descriptors\[0\]\.rate_limit\.unit: "fortnight"/,
+    );
+  });
+});
