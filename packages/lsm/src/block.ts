@@ -182,7 +182,7 @@ function compareInternalAt(
   seq: number,
 ): number {
   const userLength = length - INTERNAL_KEY_TRAILER_BYTES;
-  const limit = userLength < key.length ? userLength : key.length;
+  const limit = Math.min(userLength, key.length);
   const c = compareBytes(buffer, start, key, limit);
   if (c !== 0) return c;
   if (userLength !== key.length) return userLength < key.length ? -1 : 1;

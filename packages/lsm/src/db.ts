@@ -42,14 +42,7 @@ import {
   WRITE_SLOWDOWN_DELAY_MS,
 } from "./constants.js";
 import { LsmError, LsmErrorCode } from "./errors.js";
-import {
-  filePath,
-  LOCK_FILE,
-  logFileName,
-  manifestFileName,
-  parseFileName,
-  tableFileName,
-} from "./filenames.js";
+import { filePath, LOCK_FILE, logFileName, parseFileName, tableFileName } from "./filenames.js";
 import type { InternalIterator } from "./internal-iterator.js";
 import { LevelIterator } from "./level-iterator.js";
 import { LockFile } from "./lock-file.js";
@@ -356,6 +349,16 @@ export class LsmDatabase implements Database {
       count++;
     }
     const group = this.queue.splice(0, count);
+    try {
+      await this.commitGroup(group, sizeBytes);
+    } catch (error) {
+      // commitGroup handles I/O errors itself; anything else is a bug: fail loudly, never hang writers.
+      const failure = this.setBackgroundError("write path failed", error);
+      for (const request of group) request.reject(failure);
+    }
+  }
+
+  private async commitGroup(group: WriteRequest[], sizeBytes: number): Promise<void> {
     // One buffer per group: the memtable keeps views into it, so it is never reused.
     const buffer = Buffer.allocUnsafe(sizeBytes);
     let seq = this.lastSeq + 1;
@@ -779,28 +782,31 @@ export class LsmDatabase implements Database {
 
   /** Deletes tables no version uses, logs older than every live memtable, old manifests and temp files. */
   private async deleteObsoleteFiles(): Promise<void> {
-    const live = new Set<number>();
+    const names = await readdir(this.dir);
+    // Decide from one synchronous look at the state taken after readdir: a table
+    // still being written is pending here, and once installed it is live, so no
+    // file that readdir saw can move between "pending" and "live" unnoticed.
+    const keep = new Set<number>(this.pendingOutputs);
     for (const version of [this.version, ...this.pinnedVersions]) {
-      for (const tables of version.levels) for (const table of tables) live.add(table.number);
+      for (const tables of version.levels) for (const table of tables) keep.add(table.number);
     }
     let oldestLiveLog = this.mem.logNumber;
     if (this.imm !== null && this.imm.logNumber < oldestLiveLog) oldestLiveLog = this.imm.logNumber;
     if (this.logNumber < oldestLiveLog) oldestLiveLog = this.logNumber;
-    const names = await readdir(this.dir);
+    const manifestNumber = this.manifestNumber;
     for (const name of names) {
       const parsed = parseFileName(name);
       if (parsed === null) continue;
       let obsolete = false;
       switch (parsed.kind) {
         case "table":
-          obsolete = !live.has(parsed.number) && !this.pendingOutputs.has(parsed.number);
+          obsolete = !keep.has(parsed.number);
           break;
         case "log":
           obsolete = parsed.number < oldestLiveLog;
           break;
         case "manifest":
-          obsolete =
-            parsed.number !== this.manifestNumber && name !== manifestFileName(this.manifestNumber);
+          obsolete = parsed.number < manifestNumber;
           break;
         case "temp":
           obsolete = true;

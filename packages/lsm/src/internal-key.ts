@@ -22,7 +22,7 @@ export function compareKeys(a: Buffer, b: Buffer): number {
   const aLength = a.length;
   const bLength = b.length;
   if (aLength > 32 && bLength > 32) return Buffer.compare(a, b);
-  const limit = aLength < bLength ? aLength : bLength;
+  const limit = Math.min(aLength, bLength);
   for (let i = 0; i < limit; i++) {
     const x = a[i]!;
     const y = b[i]!;
