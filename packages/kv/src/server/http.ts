@@ -83,7 +83,21 @@ export function parseInfo(text: string): Record<string, Record<string, string>> 
 }
 
 export function createHttpServer(dependencies: HttpDependencies): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: HTTP_MAX_BODY_BYTES });
+  // The router would percent-decode the key as UTF-8 and refuse binary keys
+  // (%FF); so /kv/<key> is rewritten to /kv before routing and the raw
+  // segment kept aside, to be decoded byte for byte.
+  const rawKeys = new WeakMap<object, string>();
+  const app = Fastify({
+    logger: false,
+    bodyLimit: HTTP_MAX_BODY_BYTES,
+    rewriteUrl: (request) => {
+      const url = request.url ?? "/";
+      if (!url.startsWith("/kv/")) return url;
+      const query = url.indexOf("?");
+      rawKeys.set(request, (query === -1 ? url : url.slice(0, query)).slice("/kv/".length));
+      return `/kv${query === -1 ? "" : url.slice(query)}`;
+    },
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
   const { dispatcher, requirePass } = dependencies;
@@ -95,10 +109,7 @@ export function createHttpServer(dependencies: HttpDependencies): FastifyInstanc
     void reply.code(401).send({ error: "NOAUTH Authentication required." });
     return false;
   };
-  const keyOf = (request: FastifyRequest): Buffer => {
-    const path = (request.raw.url ?? "").split("?")[0]!;
-    return percentDecode(path.slice("/kv/".length));
-  };
+  const keyOf = (request: FastifyRequest): Buffer => percentDecode(rawKeys.get(request.raw) ?? "");
   const run = (args: (Buffer | string)[]): Promise<Reply> =>
     Promise.resolve(
       dispatcher.execute(
@@ -111,7 +122,7 @@ export function createHttpServer(dependencies: HttpDependencies): FastifyInstanc
     return reply.code(text.startsWith("OOM") ? 507 : 400).send({ error: text });
   };
 
-  app.get("/kv/*", async (request, reply) => {
+  app.get("/kv", async (request, reply) => {
     if (!authorized(request, reply)) return reply;
     const key = keyOf(request);
     const result = await run(["GET", key]);
@@ -123,7 +134,7 @@ export function createHttpServer(dependencies: HttpDependencies): FastifyInstanc
     return reply.type("application/octet-stream").send(Buffer.from(result.value));
   });
 
-  app.put("/kv/*", async (request, reply) => {
+  app.put("/kv", async (request, reply) => {
     if (!authorized(request, reply)) return reply;
     const key = keyOf(request);
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -138,7 +149,7 @@ export function createHttpServer(dependencies: HttpDependencies): FastifyInstanc
     return reply.code(204).send();
   });
 
-  app.delete("/kv/*", async (request, reply) => {
+  app.delete("/kv", async (request, reply) => {
     if (!authorized(request, reply)) return reply;
     const result = await run(["DEL", keyOf(request)]);
     if (result.kind === "error") return sendError(reply, result);
