@@ -234,7 +234,7 @@ describe("engine against a sorted-map model", () => {
           cleanup();
         }
       }),
-      { numRuns: 80 },
+      { numRuns: 50 },
     );
   });
 });

@@ -1,0 +1,217 @@
+/** Property tests of the building blocks: bloom filter, block encoding, memtable order, log records, varints. */
+import * as fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { parseBlock, seekInBlock } from "../src/block.js";
+import { BlockBuilder } from "../src/block-builder.js";
+import { BlockCache } from "../src/block-cache.js";
+import { bloomHash, bloomMayContain, buildBloomFilter } from "../src/bloom.js";
+import { decoded, getVarint32, putVarint32, varintLength } from "../src/coding.js";
+import { compareInternal } from "../src/internal-key.js";
+import { applyBatchPayload, batchRecordSize, encodeBatchRecord } from "../src/log-format.js";
+import { Memtable } from "../src/memtable.js";
+import { WriteBatch } from "../src/write-batch.js";
+
+const keyArb = fc.uint8Array({ minLength: 1, maxLength: 24 }).map((a) => Buffer.from(a));
+
+interface Entry {
+  key: Buffer;
+  seq: number;
+  type: number;
+  value: Buffer;
+}
+
+/** Distinct (key, seq) entries sorted by internal key. */
+const entriesArb = fc
+  .array(
+    fc.record({
+      key: keyArb,
+      seq: fc.integer({ min: 0, max: 2 ** 40 }),
+      type: fc.constantFrom(0, 1),
+      value: fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+    }),
+    {
+      minLength: 1,
+      maxLength: 200,
+    },
+  )
+  .map((entries) => {
+    const seen = new Set<string>();
+    const unique = entries.filter((e) => {
+      const id = `${e.key.toString("hex")}/${e.seq}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
+    return unique.sort((a, b) => compareInternal(a.key, a.seq, b.key, b.seq));
+  });
+
+describe("bloom filter", () => {
+  it("has no false negatives", () => {
+    fc.assert(
+      fc.property(
+        fc.array(keyArb, { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 20 }),
+        (keys, bits) => {
+          const hashes = Uint32Array.from(keys.map(bloomHash));
+          const filter = buildBloomFilter(hashes, hashes.length, bits);
+          for (const key of keys) expect(bloomMayContain(filter, bloomHash(key))).toBe(true);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("has about 1 % false positives at 10 bits per key", () => {
+    const count = 20_000;
+    const keys = Array.from({ length: count }, (_, i) => Buffer.from(`present-${i}`));
+    const filter = buildBloomFilter(Uint32Array.from(keys.map(bloomHash)), count, 10);
+    let positives = 0;
+    for (let i = 0; i < count; i++)
+      if (bloomMayContain(filter, bloomHash(Buffer.from(`absent-${i}`)))) positives++;
+    const rate = positives / count;
+    expect(rate).toBeGreaterThan(0.002);
+    expect(rate).toBeLessThan(0.02);
+  });
+});
+
+describe("block encoding", () => {
+  it("parses back exactly what was added, and point seeks find every entry", () => {
+    fc.assert(
+      fc.property(entriesArb, fc.integer({ min: 1, max: 20 }), (entries, restartInterval) => {
+        const builder = new BlockBuilder(restartInterval, 64);
+        for (const e of entries) builder.add(e.key, e.seq, e.type, e.value);
+        const block = Buffer.from(builder.finish());
+        const parsed = parseBlock(block, "test", 0);
+        expect(parsed.keys.map((k) => k.toString("hex"))).toEqual(
+          entries.map((e) => e.key.toString("hex")),
+        );
+        expect(parsed.seqs).toEqual(entries.map((e) => e.seq));
+        expect(parsed.types).toEqual(entries.map((e) => e.type));
+        expect(parsed.values.map((v) => v.toString("hex"))).toEqual(
+          entries.map((e) => e.value.toString("hex")),
+        );
+        for (const e of entries) {
+          // Reading at the entry's own sequence finds the newest version <= seq: the entry itself.
+          expect(seekInBlock(block, e.key, e.seq, "test", 0)).toBe(true);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("point seeks agree with a linear search", () => {
+    fc.assert(
+      fc.property(entriesArb, keyArb, fc.integer({ min: 0, max: 2 ** 40 }), (entries, key, seq) => {
+        const builder = new BlockBuilder(16, 64);
+        for (const e of entries) builder.add(e.key, e.seq, e.type, e.value);
+        const block = Buffer.from(builder.finish());
+        const first = entries.find((e) => compareInternal(e.key, e.seq, key, seq) >= 0);
+        const expected = first !== undefined && first.key.equals(key);
+        expect(seekInBlock(block, key, seq, "test", 0)).toBe(expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("memtable", () => {
+  it("iterates in internal-key order and answers reads like a linear search", () => {
+    fc.assert(
+      fc.property(
+        entriesArb,
+        fc.array(fc.tuple(keyArb, fc.integer({ min: 0, max: 2 ** 40 })), { maxLength: 30 }),
+        (entries, probes) => {
+          const memtable = new Memtable(1);
+          // Insert in a scrambled order; the memtable must sort.
+          const shuffled = [...entries].sort(
+            (a, b) => ((a.value.length * 31 + a.seq) % 7) - ((b.value.length * 31 + b.seq) % 7),
+          );
+          for (const e of shuffled) memtable.add(e.key, e.seq, e.type, e.value);
+          const it = memtable.iterator();
+          const seen: Entry[] = [];
+          for (it.seekToFirst(); it.valid(); it.next() as void) {
+            seen.push({ key: it.key(), seq: it.seq(), type: it.type(), value: it.value() });
+          }
+          expect(seen.map((e) => `${e.key.toString("hex")}/${e.seq}`)).toEqual(
+            entries.map((e) => `${e.key.toString("hex")}/${e.seq}`),
+          );
+          const reversed: string[] = [];
+          for (it.seekToLast(); it.valid(); it.prev() as void)
+            reversed.push(`${it.key().toString("hex")}/${it.seq()}`);
+          expect(reversed).toEqual(seen.map((e) => `${e.key.toString("hex")}/${e.seq}`).reverse());
+          for (const [key, seq] of [
+            ...probes,
+            ...entries.map((e) => [e.key, e.seq] as [Buffer, number]),
+          ]) {
+            const expected = entries.find((e) => e.key.equals(key) && e.seq <= seq);
+            const got = memtable.get(key, seq);
+            expect(got === null ? null : got.value.toString("hex")).toBe(
+              expected === undefined ? null : expected.value.toString("hex"),
+            );
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe("log records", () => {
+  it("round-trip a batch into a memtable with consecutive sequence numbers", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(keyArb, fc.option(fc.uint8Array({ maxLength: 300 }), { nil: null })), {
+          minLength: 1,
+          maxLength: 50,
+        }),
+        fc.integer({ min: 1, max: 2 ** 40 }),
+        (ops, firstSeq) => {
+          const batch = new WriteBatch();
+          for (const [key, value] of ops) {
+            if (value === null) batch.delete(key);
+            else batch.put(key, value);
+          }
+          const buffer = Buffer.alloc(batchRecordSize(batch));
+          expect(encodeBatchRecord(buffer, 0, batch, firstSeq)).toBe(buffer.length);
+          const memtable = new Memtable(1);
+          expect(applyBatchPayload(buffer.subarray(9), memtable)).toBe(firstSeq + ops.length - 1);
+          ops.forEach(([key, value], i) => {
+            const node = memtable.get(key, firstSeq + i);
+            expect(node?.type).toBe(value === null ? 0 : 1);
+            if (value !== null) expect(Buffer.from(value).equals(node!.value)).toBe(true);
+          });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe("varint", () => {
+  it("round-trips every 32-bit value", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), (value) => {
+        const buffer = Buffer.alloc(5);
+        const end = putVarint32(buffer, 0, value);
+        expect(end).toBe(varintLength(value));
+        expect(getVarint32(buffer, 0, end)).toBe(end);
+        expect(decoded.value).toBe(value);
+      }),
+    );
+  });
+});
+
+describe("block cache", () => {
+  it("never holds more than its capacity and evicts the least recently used", () => {
+    const cache = new BlockCache(1000);
+    for (let i = 0; i < 10; i++) cache.insert(i, Buffer.alloc(300));
+    expect(cache.sizeBytes).toBeLessThanOrEqual(1000);
+    expect(cache.get(9)).toBeDefined();
+    expect(cache.get(0)).toBeUndefined();
+    cache.insert(100, Buffer.alloc(300));
+    cache.get(8);
+    cache.insert(101, Buffer.alloc(300));
+    expect(cache.get(8)).toBeDefined(); // recently used survives
+    expect(cache.get(9)).toBeUndefined();
+  });
+});
