@@ -106,7 +106,7 @@ describe("block encoding", () => {
         for (const e of entries) builder.add(e.key, e.seq, e.type, e.value);
         const block = Buffer.from(builder.finish());
         const first = entries.find((e) => compareInternal(e.key, e.seq, key, seq) >= 0);
-        const expected = first !== undefined && first.key.equals(key);
+        const expected = first?.key.equals(key) === true;
         expect(seekInBlock(block, key, seq, "test", 0)).toBe(expected);
       }),
       { numRuns: 200 },
@@ -129,14 +129,14 @@ describe("memtable", () => {
           for (const e of shuffled) memtable.add(e.key, e.seq, e.type, e.value);
           const it = memtable.iterator();
           const seen: Entry[] = [];
-          for (it.seekToFirst(); it.valid(); it.next() as void) {
+          for (it.seekToFirst(); it.valid(); it.next()) {
             seen.push({ key: it.key(), seq: it.seq(), type: it.type(), value: it.value() });
           }
           expect(seen.map((e) => `${e.key.toString("hex")}/${e.seq}`)).toEqual(
             entries.map((e) => `${e.key.toString("hex")}/${e.seq}`),
           );
           const reversed: string[] = [];
-          for (it.seekToLast(); it.valid(); it.prev() as void)
+          for (it.seekToLast(); it.valid(); it.prev())
             reversed.push(`${it.key().toString("hex")}/${it.seq()}`);
           expect(reversed).toEqual(seen.map((e) => `${e.key.toString("hex")}/${e.seq}`).reverse());
           for (const [key, seq] of [
