@@ -96,6 +96,12 @@ import {
 /** Objects one anti-entropy or transfer message may carry (a bound on every message). */
 export const MESSAGE_OBJECTS_MAX = 1_000;
 
+/**
+ * Forwarded request ids remembered for duplicate suppression. At 10 k requests/s
+ * through forwarding this covers 10 s, far beyond any message delay we accept.
+ */
+export const FORWARDS_REMEMBERED = 100_000;
+
 /** Error code for a request sent to a node that is not one of the key's home replicas. */
 export const NOT_REPLICA = "SCALEOUT_ERR_KV_NOT_REPLICA";
 
@@ -303,6 +309,8 @@ export class ClusterNode {
   >();
   /** Requests coordinated here for another node: forwardId → that node. */
   private readonly forwardsIn = new Map<string, NodeId>();
+  /** Forward ids already handled, oldest first (bounded): duplicates are ignored. */
+  private readonly forwardsSeen = new Set<string>();
   readonly counters: NodeCounters = {
     readRepairs: 0,
     hintsStored: 0,
@@ -859,7 +867,14 @@ export class ClusterNode {
         break;
       }
       case "forward":
-        if (this.forwardsIn.has(message.forwardId)) break; // a duplicate delivery
+        // A duplicate delivery must not apply the write twice (INCR is not idempotent).
+        if (this.forwardsIn.has(message.forwardId) || this.forwardsSeen.has(message.forwardId))
+          break;
+        this.forwardsSeen.add(message.forwardId);
+        if (this.forwardsSeen.size > FORWARDS_REMEMBERED) {
+          const oldest = this.forwardsSeen.values().next().value;
+          if (oldest !== undefined) this.forwardsSeen.delete(oldest);
+        }
         this.forwardsIn.set(message.forwardId, from);
         this.coordinateOrReject(message.request, false, nowMs, out);
         break;
@@ -1341,9 +1356,10 @@ export class ClusterNode {
     return current;
   }
 
+  /** Unique across restarts (the generation is part of it), so a late reply never matches a new op. */
   private newOpId(): string {
     this.nextOpId += 1;
-    return `${this.id}#${this.nextOpId}`;
+    return `${this.id}:${this.generation}#${this.nextOpId}`;
   }
 
   private send(out: Output[], to: NodeId, nowMs: number, message: PeerMessage): void {

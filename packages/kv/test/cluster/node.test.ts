@@ -277,4 +277,26 @@ describe("cluster node", () => {
       for (const id of home) expect(sim.nodes.get(id)!.store.get(key)).toBeDefined();
     }
   });
+
+  it("replacing a dead node: after its removal every key is back to N copies on the new home replicas", () => {
+    const sim = quietCluster();
+    const keys = Array.from({ length: 80 }, (_, i) => `dead-${i}`);
+    for (const key of keys) put(sim, sim.nodes.get("n0")!.homeReplicas(key)[0]!, key, key);
+    sim.pause("n4");
+    sim.runUntil(sim.timeMs + 3_000);
+    // The operator removes n4 for good (scaleout kv remove / replace).
+    sim.removeMember("n0", "n4");
+    sim.runUntil(sim.timeMs + 15_000);
+    for (const key of keys) {
+      const home = sim.nodes.get("n1")!.homeReplicas(key);
+      expect(home).not.toContain("n4");
+      expect(home).toHaveLength(3);
+      for (const id of home) {
+        expect(
+          decode(sim.nodes.get(id)!.store.get(key)?.siblings[0]?.value ?? null),
+          `${key} on ${id}`,
+        ).toBe(key);
+      }
+    }
+  });
 });

@@ -83,7 +83,10 @@ describe("last-write-wins against siblings under partitions (measurement)", () =
       siblings: { acknowledged: 0, lost: 0, concurrent: 0 },
       lww: { acknowledged: 0, lost: 0, concurrent: 0 },
     };
-    const lwwSeeds = Array.from({ length: Number(process.env.SIM_LWW_SEEDS ?? 2) }, (_, i) => 2_000 + i);
+    const lwwSeeds = Array.from(
+      { length: Number(process.env.SIM_LWW_SEEDS ?? 2) },
+      (_, i) => 2_000 + i,
+    );
     for (const seed of lwwSeeds) {
       for (const mode of ["siblings", "lww"] as const) {
         const { report, converged } = runSeed({ ...DEFAULT_SIM, seed, mode });
@@ -102,7 +105,8 @@ describe("last-write-wins against siblings under partitions (measurement)", () =
     }
     for (const mode of ["siblings", "lww"] as const) {
       const { acknowledged, lost, concurrent } = totals[mode];
-      const percent = (part: number, whole: number) => ((100 * part) / Math.max(1, whole)).toFixed(1);
+      const percent = (part: number, whole: number) =>
+        ((100 * part) / Math.max(1, whole)).toFixed(1);
       rows.push(
         `total ${mode}: ${lost} of ${acknowledged} acknowledged puts lost (${percent(lost, acknowledged)} %); ` +
           `${lost} of ${concurrent} not superseded by a later write (${percent(lost, concurrent)} %)`,

@@ -133,6 +133,11 @@ export class Simulation {
   private sequence = 0;
   private nowMs = 0;
   private readonly skewMs = new Map<string, number>();
+  /** What each node has persisted: objects, actor epoch, generation, hints (durable). */
+  private readonly disks = new Map<
+    string,
+    { objects: Map<string, KeyObject>; epoch: number; generation: number; hints: MemoryHintStore }
+  >();
   private readonly paused = new Set<string>();
   /** Nodes in different groups cannot talk; empty = no partition. */
   private groups: string[][] = [];
@@ -164,26 +169,54 @@ export class Simulation {
   }
 
   private addNode(id: string, members: ReturnType<Simulation["memberConfig"]>[]): ClusterNode {
+    this.disks.set(id, {
+      objects: new Map(),
+      epoch: 0,
+      generation: 1,
+      hints: new MemoryHintStore(),
+    });
+    const node = this.startNode(id, members);
+    this.skewMs.set(id, randomInt(this.random, -50, 50));
+    this.schedule({ kind: "tick", node: id }, randomInt(this.random, 1, TICK_MS));
+    return node;
+  }
+
+  /** Start (or restart) a node from its simulated disk, as the real shell would. */
+  private startNode(id: string, members: ReturnType<Simulation["memberConfig"]>[]): ClusterNode {
     const index = Number(id.slice(1));
+    const disk = this.disks.get(id)!;
     const node = new ClusterNode(
       {
         ...this.memberConfig(index),
-        generation: 1,
-        epoch: 0,
+        generation: disk.generation,
+        epoch: disk.epoch,
         seeds: members.map((m) => m.id),
         initialMembers: members,
         mode: this.options.mode,
         ringFactory: hashRingFactory,
-        hintStore: new MemoryHintStore(),
-        random: seededRandom(this.options.seed * 7919 + index),
+        hintStore: disk.hints,
+        random: seededRandom(this.options.seed * 7919 + index * 31 + disk.generation),
         tuning: SIM_TUNING,
       },
-      this.nowMs,
+      this.localTime(id),
     );
+    for (const [key, object] of disk.objects) node.restore(key, object);
     this.nodes.set(id, node);
-    this.skewMs.set(id, randomInt(this.random, -50, 50));
-    this.schedule({ kind: "tick", node: id }, randomInt(this.random, 1, TICK_MS));
     return node;
+  }
+
+  /**
+   * Crash and restart (kill -9): everything in memory is lost — pending requests,
+   * gossip view, exchanges, transfers — and the node comes back from what it had
+   * persisted, with the next generation (a new actor).
+   */
+  private restart(id: string): void {
+    const disk = this.disks.get(id)!;
+    disk.generation += 1;
+    const members = [...this.nodes.keys()].map((nodeId) =>
+      this.memberConfig(Number(nodeId.slice(1))),
+    );
+    this.startNode(id, members);
   }
 
   private schedule(event: DistributiveOmit<SimEvent, "atMs" | "sequence">, delayMs: number): void {
@@ -271,8 +304,16 @@ export class Simulation {
         }
       } else if (output.kind === "reply") {
         this.clientReply(output.reply);
-      } else if (output.kind === "persist" && output.object !== null) {
-        this.recordIssued(nodeId, output.key, output.object);
+      } else if (output.kind === "persist") {
+        const disk = this.disks.get(nodeId)!;
+        if (output.object === null) {
+          disk.objects.delete(output.key);
+        } else {
+          disk.objects.set(output.key, output.object);
+          this.recordIssued(nodeId, output.key, output.object);
+        }
+      } else if (output.kind === "persistEpoch") {
+        this.disks.get(nodeId)!.epoch = output.epoch;
       }
     }
   }
@@ -454,10 +495,14 @@ export class Simulation {
       const cut = randomInt(this.random, 1, ids.length);
       this.groups = [shuffled.slice(0, cut), shuffled.slice(cut)];
       this.log.push(`${this.nowMs}ms: partition ${JSON.stringify(this.groups)}`);
-    } else if (roll < 0.6) {
+    } else if (roll < 0.55) {
       const victim = pick(this.random, ids);
       this.paused.add(victim);
       this.log.push(`${this.nowMs}ms: pause ${victim}`);
+    } else if (roll < 0.7) {
+      const victim = pick(this.random, ids);
+      this.restart(victim);
+      this.log.push(`${this.nowMs}ms: kill -9 and restart ${victim}`);
     } else {
       this.groups = [];
       this.paused.clear();
@@ -535,6 +580,11 @@ export class Simulation {
   /** Cut the network into groups (nodes in different groups cannot talk); [] heals. */
   partition(groups: string[][]): void {
     this.groups = groups;
+  }
+
+  /** An operator on `at` removes a dead member for good. */
+  removeMember(at: string, nodeId: string): void {
+    this.apply(at, this.nodes.get(at)!.removeMember(nodeId, this.localTime(at)));
   }
 
   /** Let a node leave (it streams its partitions away, then is "left"). */
