@@ -35,6 +35,7 @@ import {
 import { Redis } from "ioredis";
 import { countCommands } from "../test/helpers/count-commands.js";
 import { startRedisServer } from "../test/helpers/redis-server.js";
+import { serviceResults } from "./service-bench.js";
 
 interface PeerLimiter {
   consume(key: string, points?: number): Promise<unknown>;
@@ -429,6 +430,6 @@ export default defineSuite({
   description:
     "Rate limiter decisions/s in memory and through Redis vs rate-limiter-flexible; sliding window counter error rate.",
   async run(context) {
-    return libraryResults(context);
+    return [...(await libraryResults(context)), ...(await serviceResults(context))];
   },
 });

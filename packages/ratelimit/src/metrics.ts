@@ -5,6 +5,13 @@
  */
 import { Counter, Histogram, type Registry } from "prom-client";
 
+interface RuleCounters {
+  hits: { inc(value?: number): void };
+  overLimit: { inc(value?: number): void };
+  nearLimit: { inc(value?: number): void };
+  shadowMode: { inc(value?: number): void };
+}
+
 /** Requests reach this share of the limit: reported as "near limit" (envoy uses 80 %). */
 export const NEAR_LIMIT_RATIO = 0.8;
 
@@ -55,6 +62,25 @@ export class RateLimitMetrics {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers,
     });
+  }
+
+  private readonly children = new Map<string, RuleCounters>();
+
+  /** Labelled children are looked up once per rule: hashing labels on every hit is measurable. */
+  private countersFor(domain: string, rule: string): RuleCounters {
+    const id = `${domain}\u0000${rule}`;
+    let counters = this.children.get(id);
+    if (counters === undefined) {
+      const labels = { domain, rule };
+      counters = {
+        hits: this.hits.labels(labels),
+        overLimit: this.overLimit.labels(labels),
+        nearLimit: this.nearLimit.labels(labels),
+        shadowMode: this.shadowMode.labels(labels),
+      };
+      this.children.set(id, counters);
+    }
+    return counters;
   }
 
   /** Counts one decision against a rule. */

@@ -187,7 +187,13 @@ export class RuleEngine {
     };
     const metricRule = rule.named ? rule.name : rule.path;
     if (rule.unlimited || rule.policy === undefined) {
-      this.options.metrics?.hits.inc({ domain, rule: metricRule }, cost);
+      this.options.metrics?.record(
+        domain,
+        metricRule,
+        cost,
+        { allowed: true, limit: 0, remaining: 0 },
+        false,
+      );
       return {
         code: "OK",
         rule: ruleInfo,

@@ -282,17 +282,29 @@ function sendJson(
   response.end(text);
 }
 
-async function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
   const declared = Number(request.headers["content-length"] ?? 0);
-  if (declared > maxBytes) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  if (declared > maxBytes) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    request.on("end", () =>
+      resolve(
+        tooLarge
+          ? undefined
+          : chunks.length === 1
+            ? chunks[0]!.toString("utf8")
+            : Buffer.concat(chunks).toString("utf8"),
+      ),
+    );
+    request.on("error", reject);
+  });
 }
 
 async function handleHttp(
@@ -310,7 +322,6 @@ async function handleHttp(
     const body = await readBody(request, config.maxBodyBytes);
     if (body === undefined) {
       sendJson(response, 413, { error: `body larger than ${config.maxBodyBytes} bytes` });
-      request.resume();
       return;
     }
     let parsed: unknown;

@@ -49,6 +49,7 @@ export class GuardedStore extends EventEmitter implements RateLimitStore {
   private readonly failureMode: FailureMode;
   private readonly fallback: RateLimitStore | undefined;
   private readonly metrics: RateLimitMetrics | undefined;
+  private readonly latency: { observe(seconds: number): void } | undefined;
   failures = 0;
 
   constructor(options: GuardedStoreOptions) {
@@ -62,6 +63,7 @@ export class GuardedStore extends EventEmitter implements RateLimitStore {
     this.failureMode = options.failureMode ?? "open";
     this.fallback = options.fallback;
     this.metrics = options.metrics;
+    this.latency = options.metrics?.decisionSeconds.labels({ store: this.name });
   }
 
   async decide(key: string, policy: CompiledPolicy, cost: number): Promise<GuardedDecision> {
