@@ -80,7 +80,10 @@ export class RespParser {
       input.copy(big, this.bigArgFilled, 0, take);
       this.bigArgFilled += take;
       input = input.subarray(take);
-      if (this.bigArgFilled < big.length) return;
+      if (this.bigArgFilled < big.length) {
+        this.checkQueryBuffer(emit);
+        return;
+      }
       this.bigArg = null;
       this.bigArgFilled = 0;
       this.pushArg(big.subarray(0, big.length - 2), emit);
@@ -101,6 +104,10 @@ export class RespParser {
       this.buffer = EMPTY;
       this.position = 0;
     }
+    this.checkQueryBuffer(emit);
+  }
+
+  private checkQueryBuffer(emit: (event: ParseEvent) => void): void {
     if (!this.failed && this.bufferedBytes > this.limits.queryBufferLimitBytes) {
       this.fail();
       emit({ kind: "queryBufferOverflow" });

@@ -299,4 +299,33 @@ describe("cluster node", () => {
       }
     }
   });
+
+  it("a full hint store refuses to stand in (no ack), so the quorum does not count that copy", () => {
+    const sim = new Simulation({
+      ...DEFAULT_SIM,
+      seed: 1,
+      mode: "siblings",
+      clients: 0,
+      faults: false,
+      dropProbability: 0,
+      duplicateProbability: 0,
+      tuning: { hintsMax: 0 },
+    });
+    sim.runUntil(2_000);
+    const [a, , c] = sim.nodes.get("n0")!.homeReplicas("eta") as [string, string, string];
+    sim.pause(c);
+    sim.runUntil(sim.timeMs + 3_000);
+    const reply = call(sim, a, {
+      kind: "put",
+      key: "eta",
+      value: text("x"),
+      context: null,
+      supersedeVisible: false,
+      w: 3,
+    });
+    expect(reply.kind === "error" && reply.message).toMatch(
+      /2 of 3 replicas acknowledged, 3 required/,
+    );
+    expect(sim.backlog().hints).toBe(0);
+  });
 });

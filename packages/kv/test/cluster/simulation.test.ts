@@ -11,11 +11,16 @@ const seeds: number[] =
     ? [Number(process.env.SIM_SEED)]
     : Array.from({ length: Number(process.env.SIM_SEEDS ?? 3) }, (_, i) => 1_000 + i);
 
-/** SIM_STRESS=1: a harsher network (more loss, duplication and delay). */
-const stress: Partial<SimOptions> =
-  process.env.SIM_STRESS === "1"
+/**
+ * SIM_STRESS=1: a harsher network (more loss, duplication and delay).
+ * SIM_NODES=<n>: cluster size (default 5).
+ */
+const stress: Partial<SimOptions> = {
+  ...(process.env.SIM_STRESS === "1"
     ? { dropProbability: 0.1, duplicateProbability: 0.05, delayMsMax: 150, workloadMs: 30_000 }
-    : {};
+    : {}),
+  ...(process.env.SIM_NODES !== undefined ? { nodes: Number(process.env.SIM_NODES) } : {}),
+};
 
 function runSeed(options: SimOptions) {
   const sim = new Simulation(options);

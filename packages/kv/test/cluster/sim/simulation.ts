@@ -44,6 +44,8 @@ export interface SimOptions {
   readonly counterKeys: number;
   /** A node joins in the middle of the workload (exercises transfers). */
   readonly joinNode: boolean;
+  /** Overrides of SIM_TUNING for this run. */
+  readonly tuning?: Partial<NodeTuning>;
 }
 
 export const DEFAULT_SIM: Omit<SimOptions, "seed" | "mode"> = {
@@ -196,7 +198,7 @@ export class Simulation {
         ringFactory: hashRingFactory,
         hintStore: disk.hints,
         random: seededRandom(this.options.seed * 7919 + index * 31 + disk.generation),
-        tuning: SIM_TUNING,
+        tuning: { ...SIM_TUNING, ...this.options.tuning },
       },
       this.localTime(id),
     );

@@ -1,0 +1,166 @@
+/**
+ * The contract every KeyValueStore keeps, run against each engine
+ * (stores.test.ts): a fast-check model test against a Map, expiry with an
+ * injected clock, CAS changes, SCAN's "every key present throughout is
+ * returned" guarantee, clear.
+ */
+import fc from "fast-check";
+import { expect, it } from "vitest";
+import type { KeyValueStore } from "../src/storage/store.js";
+
+export interface StoreHarness {
+  store: KeyValueStore;
+  /** Moves the injected clock forward. */
+  advance(ms: number): void;
+  close(): Promise<void>;
+}
+
+const key = fc.constantFrom("a", "b", "c", "d", "\u0000\u00ff");
+const value = fc.uint8Array({ maxLength: 16 });
+
+type Operation =
+  | { op: "put"; key: string; value: Uint8Array; ttlMs: number }
+  | { op: "get"; key: string }
+  | { op: "delete"; key: string }
+  | { op: "advance"; ms: number };
+
+const operation: fc.Arbitrary<Operation> = fc.oneof(
+  fc.record({ op: fc.constant("put" as const), key, value, ttlMs: fc.constantFrom(0, 0, 50, 200) }),
+  fc.record({ op: fc.constant("get" as const), key }),
+  fc.record({ op: fc.constant("delete" as const), key }),
+  fc.record({ op: fc.constant("advance" as const), ms: fc.constantFrom(10, 100, 300) }),
+);
+
+export function storeContract(open: () => Promise<StoreHarness>): void {
+  it("behaves like a map with expiring entries (model test)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(operation, { maxLength: 40 }), async (operations) => {
+        const harness = await open();
+        const { store } = harness;
+        let now = 1_000_000;
+        const model = new Map<string, { value: Uint8Array; expiresAtMs: number }>();
+        const live = (name: string) => {
+          const entry = model.get(name);
+          if (entry === undefined) return undefined;
+          if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= now) {
+            model.delete(name);
+            return undefined;
+          }
+          return entry;
+        };
+        try {
+          for (const operation of operations) {
+            const keyBytes =
+              operation.op === "advance" ? Buffer.alloc(0) : Buffer.from(operation.key, "latin1");
+            switch (operation.op) {
+              case "put": {
+                const expiresAtMs = operation.ttlMs === 0 ? 0 : now + operation.ttlMs;
+                await store.put(keyBytes, operation.value, { expiresAtMs, flags: 0 });
+                model.set(operation.key, { value: operation.value, expiresAtMs });
+                break;
+              }
+              case "get": {
+                const entry = await store.get(keyBytes);
+                const expected = live(operation.key);
+                expect(entry === undefined ? undefined : Buffer.from(entry.value)).toEqual(
+                  expected === undefined ? undefined : Buffer.from(expected.value),
+                );
+                if (expected !== undefined) expect(entry?.expiresAtMs).toBe(expected.expiresAtMs);
+                break;
+              }
+              case "delete":
+                expect(await store.delete(keyBytes)).toBe(live(operation.key) !== undefined);
+                model.delete(operation.key);
+                break;
+              case "advance":
+                now += operation.ms;
+                harness.advance(operation.ms);
+                break;
+            }
+          }
+          const keys: string[] = [];
+          for await (const k of store.keys()) keys.push(Buffer.from(k).toString("latin1"));
+          const expectedKeys = [...model.keys()].filter((name) => live(name) !== undefined);
+          expect(keys.sort()).toEqual(expectedKeys.sort());
+        } finally {
+          await harness.close();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("gives every write a new CAS unless told to keep it", async () => {
+    const harness = await open();
+    try {
+      const first = await harness.store.put(Buffer.from("k"), Buffer.from("1"), {
+        expiresAtMs: 0,
+        flags: 3,
+      });
+      const second = await harness.store.put(Buffer.from("k"), Buffer.from("2"), {
+        expiresAtMs: 0,
+        flags: 3,
+      });
+      expect(second.cas).not.toBe(first.cas);
+      const kept = await harness.store.put(Buffer.from("k"), Buffer.from("2"), {
+        expiresAtMs: 0,
+        flags: 3,
+        cas: second.cas,
+      });
+      expect(kept.cas).toBe(second.cas);
+      expect((await harness.store.get(Buffer.from("k")))?.flags).toBe(3);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it("returns every key present throughout a SCAN, even with writes during it", async () => {
+    const harness = await open();
+    const { store } = harness;
+    try {
+      for (let i = 0; i < 100; i++)
+        await store.put(Buffer.from(`k${i}`), Buffer.from("v"), { expiresAtMs: 0, flags: 0 });
+      const seen = new Set<string>();
+      let cursor = "0";
+      let round = 0;
+      do {
+        const page = await store.scan(cursor, 7);
+        for (const k of page.keys) seen.add(Buffer.from(k).toString());
+        cursor = page.cursor;
+        // Churn while scanning: new keys come and go, k0..k99 stay.
+        await store.put(Buffer.from(`new${round}`), Buffer.from("v"), { expiresAtMs: 0, flags: 0 });
+        if (round > 0) await store.delete(Buffer.from(`new${round - 1}`));
+        round++;
+      } while (cursor !== "0" && round < 1000);
+      for (let i = 0; i < 100; i++) expect(seen.has(`k${i}`)).toBe(true);
+      await store.clear();
+      expect(await store.count()).toBe(0);
+      expect(await store.randomKey()).toBeUndefined();
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it("removes expired keys in the active cycle", async () => {
+    const harness = await open();
+    const { store } = harness;
+    try {
+      for (let i = 0; i < 50; i++) {
+        await store.put(Buffer.from(`e${i}`), Buffer.from("v"), {
+          expiresAtMs: 1_000_000 + 10,
+          flags: 0,
+        });
+      }
+      await store.put(Buffer.from("keep"), Buffer.from("v"), { expiresAtMs: 0, flags: 0 });
+      harness.advance(100);
+      let removed = 0;
+      for (let round = 0; round < 20 && removed < 50; round++)
+        removed += await store.activeExpireCycle();
+      expect(removed).toBe(50);
+      expect(store.stats().expiredKeys).toBe(50);
+      expect(await store.count()).toBe(1);
+    } finally {
+      await harness.close();
+    }
+  });
+}
