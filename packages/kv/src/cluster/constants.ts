@@ -64,6 +64,9 @@ export const SUSPICION_REPORT_TTL_MS = 4_000;
  */
 export const HINT_WINDOW_MS = 3 * 60 * 60 * 1_000;
 
+/** Hints one node holds at most (bounds memory and the handoff storm after a long outage). */
+export const HINTS_MAX = 1_000_000;
+
 /** Hints replayed per tick to one returning owner (the handoff throttle). */
 export const HINT_REPLAY_PER_TICK = 16;
 

@@ -27,7 +27,9 @@ import {
   HINT_REPLAY_IN_FLIGHT_MAX,
   HINT_REPLAY_PER_TICK,
   HINT_WINDOW_MS,
+  HINTS_MAX,
   MAX_MESSAGE_AGE_MS,
+  MERKLE_BUCKETS_PER_PARTITION,
   MERKLE_FANOUT,
   PARTITION_COUNT,
   PENDING_REQUESTS_MAX,
@@ -53,7 +55,7 @@ import { ClusterError, ClusterErrorCode } from "./errors.js";
 import { type GossipOptions, type MemberState, Membership, type Random } from "./gossip.js";
 import type { HintStore } from "./hints.js";
 import { HybridLogicalClock } from "./hlc.js";
-import { differingInner } from "./merkle.js";
+import { differingInner, MERKLE_INNER_COUNT } from "./merkle.js";
 import type {
   ClientReply,
   ClientRequest,
@@ -114,6 +116,8 @@ export interface NodeTuning {
   readonly hintReplayPerTick: number;
   readonly hintReplayInFlightMax: number;
   readonly hintReplayRetryMs: number;
+  /** Hints one node keeps at most; past it, it refuses to stand in for more owners. */
+  readonly hintsMax: number;
   readonly tombstoneGraceMs: number;
   readonly maxMessageAgeMs: number;
   readonly antiEntropyIntervalMs: number;
@@ -136,6 +140,7 @@ export const DEFAULT_TUNING: NodeTuning = {
   hintReplayPerTick: HINT_REPLAY_PER_TICK,
   hintReplayInFlightMax: HINT_REPLAY_IN_FLIGHT_MAX,
   hintReplayRetryMs: 1_000,
+  hintsMax: HINTS_MAX,
   tombstoneGraceMs: TOMBSTONE_GRACE_MS,
   maxMessageAgeMs: MAX_MESSAGE_AGE_MS,
   antiEntropyIntervalMs: ANTI_ENTROPY_INTERVAL_MS,
@@ -255,7 +260,10 @@ export interface NodeStatus {
   readonly hintBacklog: readonly { readonly owner: NodeId; readonly hints: number }[];
   readonly antiEntropy: {
     readonly exchanging: { readonly partition: number; readonly peer: NodeId } | null;
+    /** Next partition in the round-robin, and full passes over all partitions so far. */
     readonly partitionCursor: number;
+    readonly passesCompleted: number;
+    readonly lastPassCompletedAtMs: number | null;
   };
   readonly transfersOut: readonly TransferProgress[];
   readonly transfersIn: readonly {
@@ -290,6 +298,8 @@ export class ClusterNode {
   private exchange: Exchange | null = null;
   private nextExchangeAtMs = 0;
   private partitionCursor = 0;
+  private antiEntropyPasses = 0;
+  private lastPassCompletedAtMs: number | null = null;
   private peerCursor = 0;
   private readonly reaping = new Map<string, PendingReap>();
   private readonly reapBackoffUntil = new Map<string, number>();
@@ -745,6 +755,16 @@ export class ClusterNode {
           break;
         }
         if (message.hintFor !== null && message.hintFor !== this.id) {
+          const coalesces = this.hints.get(message.hintFor, message.key) !== undefined;
+          if (!coalesces && this.hints.size() >= this.tuning.hintsMax) {
+            // Full: no ack, so the write does not count this copy toward its quorum.
+            out.push({
+              kind: "log",
+              level: "warn",
+              message: `hint store full (${this.tuning.hintsMax} hints): refused a hint for ${message.hintFor}`,
+            });
+            break;
+          }
           this.hints.add(message.hintFor, message.key, message.object, nowMs, this.mode);
           this.counters.hintsStored += 1;
         } else {
@@ -1032,6 +1052,10 @@ export class ClusterNode {
     for (let step = 0; step < PARTITION_COUNT; step += 1) {
       const partition = this.partitionCursor;
       this.partitionCursor = (this.partitionCursor + 1) % PARTITION_COUNT;
+      if (this.partitionCursor === 0) {
+        this.antiEntropyPasses += 1;
+        this.lastPassCompletedAtMs = nowMs;
+      }
       const home = this.table.home(partition);
       if (!home.includes(this.id)) continue;
       const peers = home.filter((id) => id !== this.id && this.isUp(id, nowMs));
@@ -1084,7 +1108,8 @@ export class ClusterNode {
     if (this.exchange?.exchangeId !== message.exchangeId) return;
     const tree = this.store.tree(message.partition);
     const buckets: number[] = [];
-    for (const { inner, hashes } of message.leaves) {
+    for (const { inner, hashes } of message.leaves.slice(0, MERKLE_INNER_COUNT)) {
+      if (!Number.isInteger(inner) || inner < 0 || inner >= MERKLE_INNER_COUNT) continue;
       const ours = tree.leafHashesUnder(inner);
       ours.forEach((hash, i) => {
         if (hash !== hashes[i]) buckets.push(inner * MERKLE_FANOUT + i);
@@ -1118,8 +1143,8 @@ export class ClusterNode {
   ): void {
     const objects: KeyedObject[] = [];
     const wanted: string[] = [];
-    for (const { bucket, digests } of message.buckets) {
-      const theirs = new Map(digests);
+    for (const { bucket, digests } of message.buckets.slice(0, MERKLE_BUCKETS_PER_PARTITION)) {
+      const theirs = new Map(digests.slice(0, MESSAGE_OBJECTS_MAX));
       for (const key of this.store.keysInBucket(message.partition, bucket)) {
         if (theirs.get(key) !== this.store.digest(key) && objects.length < MESSAGE_OBJECTS_MAX) {
           objects.push([key, this.store.get(key)!]);
@@ -1396,6 +1421,8 @@ export class ClusterNode {
             ? null
             : { partition: this.exchange.partition, peer: this.exchange.peer },
         partitionCursor: this.partitionCursor,
+        passesCompleted: this.antiEntropyPasses,
+        lastPassCompletedAtMs: this.lastPassCompletedAtMs,
       },
       transfersOut: [...this.transfersOut.values()].map((t) => t.progress()),
       transfersIn: [...this.transfersIn.values()].map((t) => ({
