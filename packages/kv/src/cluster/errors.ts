@@ -14,6 +14,8 @@ export const ClusterErrorCode = {
   BAD_QUORUM: "SCALEOUT_ERR_KV_BAD_QUORUM",
   /** INCR/DECR by a delta that is not a safe integer. */
   BAD_DELTA: "SCALEOUT_ERR_KV_BAD_DELTA",
+  /** A peer frame that is too large or does not decode (the shell drops the connection). */
+  BAD_FRAME: "SCALEOUT_ERR_KV_BAD_FRAME",
   /** Too many requests in flight on this coordinator. */
   OVERLOADED: "SCALEOUT_ERR_KV_OVERLOADED",
 } as const;
