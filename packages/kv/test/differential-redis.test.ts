@@ -153,7 +153,7 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
     .tuple(fc.constantFrom("TTL", "EXPIRETIME", "PEXPIRETIME", "PERSIST"), key)
     .map(([c, k]) => [c, k]),
   fc.tuple(fc.constantFrom("RENAME", "RENAMENX"), key, key).map(([c, a, b]) => [c, a, b]),
-  fc.constantFrom(
+  fc.constantFrom<string[]>(
     ["DBSIZE"],
     ["KEYS", "*"],
     ["KEYS", "[ab]"],
@@ -162,7 +162,7 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
     ["FLUSHDB", "ASYNC"],
     ["FLUSHDB", "BAD"],
   ),
-  fc.constantFrom(
+  fc.constantFrom<string[]>(
     ["PING"],
     ["PING", "hi"],
     ["PING", "a", "b"],
@@ -171,7 +171,7 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
     ["SELECT", "x"],
   ),
   // Errors: arity, unknown commands, unknown subcommands, types out of scope.
-  fc.constantFrom(
+  fc.constantFrom<string[]>(
     ["GET"],
     ["SET", "a"],
     ["INCR", "a", "b"],
