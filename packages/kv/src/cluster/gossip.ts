@@ -226,7 +226,16 @@ export class Membership {
         continue;
       }
       if (incoming.id === this.selfId) {
-        // Someone declared us left (replaced): we keep our own view; an operator rejoins.
+        // The cluster knows a newer status of ours: we set it before a restart (a
+        // leave in progress) or an operator removed us. Adopt it.
+        if (incoming.statusVersion > entry.state.statusVersion) {
+          entry.state = {
+            ...entry.state,
+            status: incoming.status,
+            statusVersion: incoming.statusVersion,
+          };
+          statusChanged = true;
+        }
         continue;
       }
       const current = entry.state;

@@ -99,4 +99,25 @@ describe("gossip failure detection", () => {
     for (const node of net.nodes.values())
       expect(node.ringMembers().map((m) => m.id)).toEqual(["a", "c", "f"]);
   });
+
+  it("a node restarted in the middle of leaving learns its own newer status back from the cluster", () => {
+    const net = new GossipNet(["a", "b", "c"]);
+    net.run(1_000);
+    net.nodes.get("b")!.setSelfStatus("leaving");
+    net.run(2_000);
+    // kill -9 and restart: the new process starts as "normal" with the next generation.
+    net.nodes.set(
+      "b",
+      new Membership(
+        { id: "b", address: "b", dc: "dc1", rack: "r1", weight: 1, generation: 2 },
+        ["a", "b", "c"],
+        net.nowMs,
+      ),
+    );
+    net.run(2_000);
+    expect(net.nodes.get("b")!.self().status).toBe("leaving");
+    for (const node of net.nodes.values())
+      expect(node.ringMembers().map((m) => m.id)).toEqual(["a", "c"]);
+    expect(net.downAt("a", "b")).toBe(false);
+  });
 });

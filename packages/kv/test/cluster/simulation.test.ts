@@ -45,7 +45,8 @@ describe("cluster simulation (DVV siblings)", () => {
         ...stress,
         seed,
         mode: "siblings",
-        joinNode: seed % 2 === 1,
+        joinNode: seed % 3 === 1,
+        leaveNode: seed % 3 === 2,
       });
       const replay = `replay with SIM_SEED=${seed}`;
       console.log(

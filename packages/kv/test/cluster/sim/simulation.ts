@@ -44,6 +44,8 @@ export interface SimOptions {
   readonly counterKeys: number;
   /** A node joins in the middle of the workload (exercises transfers). */
   readonly joinNode: boolean;
+  /** A node (never n0) leaves in the middle of the workload (transfers away, then "left"). */
+  readonly leaveNode?: boolean;
   /** Overrides of SIM_TUNING for this run. */
   readonly tuning?: Partial<NodeTuning>;
 }
@@ -150,6 +152,7 @@ export class Simulation {
   private readonly registerKeys: string[];
   private readonly counterKeys: string[];
   private joined = false;
+  private left = false;
 
   constructor(readonly options: SimOptions) {
     this.random = seededRandom(options.seed);
@@ -491,6 +494,18 @@ export class Simulation {
       const newcomer = this.memberConfig(ids.length);
       this.addNode(newcomer.id, members);
       this.log.push(`${this.nowMs}ms: ${newcomer.id} joins`);
+    } else if (
+      this.options.leaveNode === true &&
+      !this.left &&
+      this.nowMs > this.options.workloadMs / 2
+    ) {
+      this.left = true;
+      const leaver = pick(
+        this.random,
+        ids.filter((id) => id !== "n0"),
+      );
+      this.leave(leaver);
+      this.log.push(`${this.nowMs}ms: ${leaver} leaves`);
     } else if (roll < 0.4) {
       // Partition: a random split into two sides.
       const shuffled = [...ids].sort(() => this.random() - 0.5);
