@@ -208,6 +208,37 @@ async function startPeerService(
   };
 }
 
+/**
+ * The ceiling grpc-js itself reaches here: the same proto, a handler that
+ * answers a constant, same client setup. Reported next to the gRPC figures.
+ */
+async function grpcEmptyHandlerCeiling(durationMs: number): Promise<number> {
+  const proto = loadRlsProto();
+  const v3 = (
+    ((proto.envoy as grpc.GrpcObject).service as grpc.GrpcObject).ratelimit as grpc.GrpcObject
+  ).v3 as grpc.GrpcObject;
+  const definition = (v3.RateLimitService as unknown as { service: grpc.ServiceDefinition })
+    .service;
+  const server = new grpc.Server();
+  server.addService(definition, {
+    ShouldRateLimit: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+      callback(null, { overall_code: "OK", statuses: [{ code: "OK", limit_remaining: 1 }] }),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  const client = grpcCaller(port, "user", 10_000);
+  try {
+    await drive(client.call, WARM_UP_MS);
+    return (await drive(client.call, durationMs)).decisionsPerSecond;
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
+}
+
 async function scriptCalls(admin: Redis): Promise<number> {
   const info = await admin.info("commandstats");
   let total = 0;
@@ -317,6 +348,8 @@ export async function serviceResults(context: BenchContext): Promise<BenchResult
       const grpcUnder = grpcCaller(uncached.grpcPort, "user", 10_000);
       const oursGrpc = await single("gRPC, under limit", grpcUnder.call);
       grpcUnder.close();
+      const ceiling = await grpcEmptyHandlerCeiling(durationMs);
+      context.progress(`grpc-js with an empty handler: ${Math.round(ceiling)}/s`);
       results.push(
         result(
           `service gRPC ShouldRateLimit, under limit, ${CONCURRENCY} clients`,
@@ -325,6 +358,7 @@ export async function serviceResults(context: BenchContext): Promise<BenchResult
           null,
           {
             redisCallsPerDecision: round3(oursGrpc.redisCallsPerDecision),
+            grpcJsEmptyHandlerPerSecond: Math.round(ceiling),
           },
         ),
         result(
