@@ -15,16 +15,6 @@ import {
   visibleCount,
 } from "../../src/cluster/index.js";
 
-const siblingArb: fc.Arbitrary<Sibling> = fc.record({
-  dot: fc.record({
-    actor: fc.constantFrom("a:1.0", "b:1.0", "c:1.2"),
-    counter: fc.integer({ min: 1, max: 6 }),
-  }),
-  vv: fc.dictionary(fc.constantFrom("a:1.0", "b:1.0", "c:1.2"), fc.integer({ min: 1, max: 6 })),
-  hlc: fc.record({ wallMs: fc.nat(100), logical: fc.nat(3) }),
-  value: fc.option(fc.uint8Array({ maxLength: 4 }), { nil: null }),
-});
-
 const counterArb = fc
   .array(fc.tuple(fc.constantFrom("a", "b"), fc.integer({ min: -5, max: 5 })), { maxLength: 5 })
   .map((ops) =>
