@@ -11,7 +11,7 @@ import { mkdirSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import { CommandDispatcher } from "./commands/dispatcher.js";
-import { CommandScheduler } from "./commands/scheduler.js";
+import { CommandScheduler, ImmediateScheduler, type Scheduler } from "./commands/scheduler.js";
 import { buildInfo } from "./commands/server.js";
 import { type ConfigSetError, type NodeServices, ServerStats } from "./commands/services.js";
 import { COMMANDS } from "./commands/table.js";
@@ -61,9 +61,10 @@ export class KvNode {
   private constructor(
     readonly config: NodeConfig,
     readonly store: KeyValueStore,
-    readonly scheduler: CommandScheduler,
+    readonly scheduler: Scheduler,
     readonly dispatcher: CommandDispatcher,
     readonly resp: RespServer,
+    private readonly keyLocks: CommandScheduler,
     readonly memcached: MemcachedServer | undefined,
     readonly http: FastifyInstance | undefined,
     readonly ports: NodePorts,
@@ -73,8 +74,12 @@ export class KvNode {
   static async start(config: NodeConfig, options: StartNodeOptions = {}): Promise<KvNode> {
     const logger =
       options.logger ?? pino({ level: config.logLevel, base: { service: "scaleout-kv" } });
-    const scheduler = new CommandScheduler();
-    const store = await openStore(config, scheduler, logger);
+    // Per-key locks for the asynchronous lsm engine; none for the memory
+    // engine (see ImmediateScheduler for why that is sound). memcached
+    // connections start pipelined commands together, so they always lock.
+    const keyLocks = new CommandScheduler();
+    const scheduler: Scheduler = config.engine === "memory" ? new ImmediateScheduler() : keyLocks;
+    const store = await openStore(config, keyLocks, logger);
     const stats = new ServerStats();
     const startedAtMs = Date.now();
     const runId = randomBytes(20).toString("hex");
@@ -135,7 +140,7 @@ export class KvNode {
       if (config.memcachedPort !== 0) {
         memcached = new MemcachedServer(
           store,
-          scheduler,
+          keyLocks,
           logger,
           config.outputBufferLimitBytes,
           config.maxClients,
@@ -183,6 +188,7 @@ export class KvNode {
       scheduler,
       dispatcher,
       respServer,
+      keyLocks,
       memcached,
       http,
       ports,
@@ -240,6 +246,7 @@ export class KvNode {
       }
       clearTimeout(timer);
       await this.scheduler.idle();
+      await this.keyLocks.idle();
       while (this.expireRunning) await new Promise((resolve) => setTimeout(resolve, 5));
       await this.store.close();
       this.logger.info({}, "kv node stopped");

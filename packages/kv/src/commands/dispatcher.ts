@@ -18,7 +18,7 @@ import {
   unknownSubcommand,
   wrongArity,
 } from "./replies.js";
-import { ALL_KEYS, type CommandScheduler, type LockScope, NO_LOCK } from "./scheduler.js";
+import { ALL_KEYS, type LockScope, NO_LOCK, type Scheduler } from "./scheduler.js";
 import type { NodeServices } from "./services.js";
 import { COMMANDS, keyPositions } from "./table.js";
 import type { ClientState, CommandContext, CommandSpec } from "./types.js";
@@ -31,7 +31,7 @@ export class CommandDispatcher {
   constructor(
     readonly store: KeyValueStore,
     readonly services: NodeServices,
-    readonly scheduler: CommandScheduler,
+    readonly scheduler: Scheduler,
     private readonly logger: DispatchLogger,
   ) {}
 
@@ -87,9 +87,14 @@ export class CommandDispatcher {
         return this.internalError(spec, cause);
       }
     }
-    return this.scheduler
-      .run(scope, run)
-      .catch((cause: unknown) => this.internalError(spec, cause));
+    try {
+      const reply = this.scheduler.run(scope, run);
+      return reply instanceof Promise
+        ? reply.catch((cause: unknown) => this.internalError(spec, cause))
+        : reply;
+    } catch (cause) {
+      return this.internalError(spec, cause);
+    }
   }
 
   private internalError(spec: CommandSpec, cause: unknown): Reply {

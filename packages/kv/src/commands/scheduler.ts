@@ -21,6 +21,17 @@
  * later write before the earlier one.
  */
 
+/**
+ * What the dispatcher needs from a scheduler. `sequentialClients` asks each
+ * connection to start a command only once its previous one has finished.
+ */
+export interface Scheduler {
+  readonly sequentialClients: boolean;
+  readonly pending: number;
+  run<T>(scope: LockScope, task: () => T | Promise<T>): T | Promise<T>;
+  idle(): Promise<void>;
+}
+
 export type LockScope =
   | { readonly kind: "none" }
   | { readonly kind: "keys"; readonly keys: readonly string[] }
@@ -29,7 +40,8 @@ export type LockScope =
 export const NO_LOCK: LockScope = { kind: "none" };
 export const ALL_KEYS: LockScope = { kind: "all" };
 
-export class CommandScheduler {
+export class CommandScheduler implements Scheduler {
+  readonly sequentialClients = false;
   private readonly tails = new Map<string, Promise<void>>();
   private barrier: Promise<void> | undefined;
   private inFlight = 0;
@@ -111,5 +123,29 @@ export class CommandScheduler {
     };
     result.then(settle, settle);
     return result;
+  }
+}
+
+/**
+ * The scheduler for the memory engine: no locks at all. Sound because of
+ * two facts, both load-bearing: (1) the memory engine never waits on I/O,
+ * so a command started in one event-loop turn finishes within that turn's
+ * microtasks, before any other socket's data is processed; (2) each
+ * connection starts its next command only when the previous one finished
+ * (`sequentialClients`), so the commands of one pipeline cannot interleave
+ * at their awaits either. memcached connections keep a per-key scheduler of
+ * their own, since they start pipelined commands together. Together this is
+ * Redis's model — one command at a time — at no locking cost.
+ */
+export class ImmediateScheduler implements Scheduler {
+  readonly sequentialClients = true;
+  readonly pending = 0;
+
+  run<T>(_scope: LockScope, task: () => T | Promise<T>): T | Promise<T> {
+    return task();
+  }
+
+  idle(): Promise<void> {
+    return Promise.resolve();
   }
 }

@@ -58,6 +58,10 @@ export class RespConnection implements ClientState {
   private closing = false;
   private paused = false;
   private draining = false;
+  /** Sequential mode (memory engine): commands parsed while one is running wait here. */
+  private waiting: Buffer[][] = [];
+  private waitingHead = 0;
+  private running = false;
 
   constructor(
     private readonly socket: Socket,
@@ -119,13 +123,26 @@ export class RespConnection implements ClientState {
         this.kill();
       }
     });
-    if (!this.paused && this.slots.length - this.head > MAX_IN_FLIGHT_PER_CONNECTION) {
+    if (!this.paused && this.inFlight() > MAX_IN_FLIGHT_PER_CONNECTION) {
       this.paused = true;
       this.socket.pause();
     }
   }
 
+  /** Commands admitted or waiting and not yet answered. */
+  private inFlight(): number {
+    return this.slots.length - this.head + this.waiting.length - this.waitingHead;
+  }
+
   private admit(args: Buffer[]): void {
+    if (this.running) {
+      this.waiting.push(args);
+      return;
+    }
+    this.execute(args);
+  }
+
+  private execute(args: Buffer[]): void {
     const protocolBefore = this.protocol;
     const result = this.server.dispatcher.execute(this, args);
     const closeAfter = this.closeAfterReply;
@@ -133,9 +150,21 @@ export class RespConnection implements ClientState {
     if (result instanceof Promise) {
       const slot: Slot = { reply: undefined, protocol: protocolBefore, closeAfter };
       this.slots.push(slot);
+      const sequential = this.server.dispatcher.scheduler.sequentialClients;
+      if (sequential) this.running = true;
       void result.then((reply) => {
         slot.reply = reply;
         this.scheduleFlush();
+        if (sequential) {
+          this.running = false;
+          while (!this.running && this.waitingHead < this.waiting.length && !this.closing) {
+            this.execute(this.waiting[this.waitingHead++]!);
+          }
+          if (this.waitingHead === this.waiting.length) {
+            this.waiting = [];
+            this.waitingHead = 0;
+          }
+        }
       });
     } else {
       this.push(result, closeAfter, this.protocol);
@@ -199,7 +228,7 @@ export class RespConnection implements ClientState {
       this.socket.end();
       return;
     }
-    if (this.paused && this.slots.length - this.head < MAX_IN_FLIGHT_PER_CONNECTION / 2) {
+    if (this.paused && this.inFlight() < MAX_IN_FLIGHT_PER_CONNECTION / 2) {
       this.paused = false;
       if (!this.draining) this.socket.resume();
     }
