@@ -65,6 +65,27 @@ for (const engine of ["memory", "lsm"] as const) {
       );
     });
 
+    it("keeps INCR and SET NX atomic across concurrent pipelined clients", async () => {
+      const clients = Array.from(
+        { length: 6 },
+        () => new Redis({ port: node.port, host: "127.0.0.1" }),
+      );
+      await Promise.all(
+        clients.map(async (client, index) => {
+          const pipeline = client.pipeline();
+          for (let i = 0; i < 300; i++) {
+            pipeline.incr("shared-counter");
+            pipeline.set(`once:${i}`, String(index), "NX");
+          }
+          await pipeline.exec();
+        }),
+      );
+      expect(await redis.get("shared-counter")).toBe("1800");
+      const winners = await redis.mget(...Array.from({ length: 300 }, (_, i) => `once:${i}`));
+      expect(winners.every((winner) => winner !== null)).toBe(true);
+      for (const client of clients) client.disconnect();
+    });
+
     it("keeps binary values intact, including CR LF and NUL bytes", async () => {
       const values = [Buffer.from([0, 13, 10, 255, 36, 42]), randomBytes(70_000), Buffer.alloc(0)];
       for (const [index, value] of values.entries()) {
@@ -146,6 +167,47 @@ for (const engine of ["memory", "lsm"] as const) {
 }
 
 describe("limits and lifecycle", () => {
+  it("scaleout kv up starts a local lsm node, prints how to connect and stops cleanly on Ctrl-C", async () => {
+    const { spawn } = await import("node:child_process");
+    const { CLI, freePort, tempDir } = await import("./helpers.js");
+    const dir = tempDir("up");
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        "kv",
+        "up",
+        "--data",
+        dir,
+        "--port",
+        String(port),
+        "--memcached-port",
+        "0",
+        "--http-port",
+        "0",
+      ],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+    const deadline = Date.now() + 15_000;
+    while (!output.includes("Ctrl-C") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(output).toContain(`redis-cli -h 127.0.0.1 -p ${port}`);
+    const client = await RawClient.connect(port);
+    expect(await client.command("SET", "up", "1")).toEqual({ t: "+", v: "OK" });
+    client.close();
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(output).toContain("stopped");
+  });
+
   it("refuses clients past maxclients, drops idle clients, checks passwords", async () => {
     const node = await startNode({
       engine: "memory",
