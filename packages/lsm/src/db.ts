@@ -44,6 +44,7 @@ import {
 import { LsmError, LsmErrorCode } from "./errors.js";
 import { filePath, LOCK_FILE, logFileName, parseFileName, tableFileName } from "./filenames.js";
 import type { InternalIterator } from "./internal-iterator.js";
+import { compareKeys } from "./internal-key.js";
 import { LevelIterator } from "./level-iterator.js";
 import { LockFile } from "./lock-file.js";
 import { applyBatchPayload, batchRecordSize, encodeBatchRecord } from "./log-format.js";
@@ -133,7 +134,12 @@ export class LsmDatabase implements Database {
     private readonly options: ResolvedOptions,
     private readonly lock: LockFile,
   ) {
-    this.tableCache = new TableCache(dir, options.blockCacheSizeBytes, this.counters);
+    this.tableCache = new TableCache(
+      dir,
+      options.blockCacheSizeBytes,
+      this.counters,
+      options.readMode,
+    );
     this.compactionLimiter = new RateLimiter(options.compactionRateBytesPerSecond);
     this.mem = new Memtable(0);
   }
@@ -458,47 +464,106 @@ export class LsmDatabase implements Database {
   // Reads
   // -------------------------------------------------------------------------
 
-  async get(key: Uint8Array, options?: ReadOptions): Promise<Uint8Array | undefined> {
-    this.checkOpen();
-    const userKey = checkKey(key);
-    const seq = this.readSequence(options?.snapshot);
+  get(key: Uint8Array, options?: ReadOptions): Promise<Uint8Array | undefined> {
+    // Not an async function: a read answered from memory or cached blocks costs
+    // one resolved promise, and a read needing I/O one chain, no extra hops.
+    let userKey: Buffer;
+    let seq: number;
+    try {
+      this.checkOpen();
+      userKey = checkKey(key);
+      seq = this.readSequence(options?.snapshot);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     let found: Lookup = lookupMemtable(this.mem, userKey, seq);
     if (found === undefined && this.imm !== null) found = lookupMemtable(this.imm, userKey, seq);
-    if (found === undefined) {
-      const version = this.pin();
-      try {
-        found = await this.lookupTables(version, userKey, seq);
-      } finally {
-        this.unpin(version);
-      }
+    if (found !== undefined)
+      return Promise.resolve(found === TOMBSTONE ? undefined : Buffer.from(found));
+    const version = this.pin();
+    let pending: Lookup | Promise<Lookup>;
+    try {
+      pending = this.lookupTables(version, userKey, seq, bloomHash(userKey), 0, 0);
+    } catch (error) {
+      this.unpin(version);
+      return Promise.reject(error);
     }
-    if (found === undefined || found === TOMBSTONE) return undefined;
-    return Buffer.from(found);
+    if (!(pending instanceof Promise)) {
+      this.unpin(version);
+      return Promise.resolve(
+        pending === undefined || pending === TOMBSTONE ? undefined : Buffer.from(pending),
+      );
+    }
+    return pending.then(
+      (result) => {
+        this.unpin(version);
+        return result === undefined || result === TOMBSTONE ? undefined : Buffer.from(result);
+      },
+      (error: unknown) => {
+        this.unpin(version);
+        throw error;
+      },
+    );
   }
 
-  private async lookupTables(version: Version, key: Buffer, seq: number): Promise<Lookup> {
-    const hash = bloomHash(key);
-    for (const table of version.levels[0]!) {
-      if (Buffer.compare(key, table.smallestKey) < 0 || Buffer.compare(key, table.largestKey) > 0)
-        continue;
-      const reader = await this.tableCache.get(table);
-      const found = await reader.get(key, seq, hash);
-      if (found !== undefined) return found;
+  /**
+   * Probes the tables that may hold `key`, newest first: L0 tables from
+   * `l0Index` on (when `level` is 0), then one table per deeper level. Stays
+   * synchronous while blocks come from the cache; on the first read that needs
+   * I/O it returns a promise that resumes the search after it.
+   */
+  private lookupTables(
+    version: Version,
+    key: Buffer,
+    seq: number,
+    hash: number,
+    level: number,
+    l0Index: number,
+  ): Lookup | Promise<Lookup> {
+    if (level === 0) {
+      const l0 = version.levels[0]!;
+      for (let i = l0Index; i < l0.length; i++) {
+        const table = l0[i]!;
+        if (compareKeys(key, table.smallestKey) < 0 || compareKeys(key, table.largestKey) > 0)
+          continue;
+        const result = this.probe(table, key, seq, hash);
+        if (result instanceof Promise) {
+          return result.then((found) =>
+            found !== undefined ? found : this.lookupTables(version, key, seq, hash, 0, i + 1),
+          );
+        }
+        if (result !== undefined) return result;
+      }
+      level = 1;
     }
-    for (let level = 1; level < NUM_LEVELS; level++) {
+    for (; level < NUM_LEVELS; level++) {
       const tables = version.levels[level]!;
       if (tables.length === 0) continue;
       const index = version.findTable(level, key);
       if (index >= tables.length) continue;
       const table = tables[index]!;
-      if (Buffer.compare(key, table.smallestKey) < 0) continue;
-      const readerOrPromise = this.tableCache.get(table);
-      const reader = readerOrPromise instanceof Promise ? await readerOrPromise : readerOrPromise;
-      const result = reader.get(key, seq, hash);
-      const found = result instanceof Promise ? await result : result;
-      if (found !== undefined) return found;
+      if (compareKeys(key, table.smallestKey) < 0) continue;
+      const result = this.probe(table, key, seq, hash);
+      if (result instanceof Promise) {
+        const next = level + 1;
+        return result.then((found) =>
+          found !== undefined ? found : this.lookupTables(version, key, seq, hash, next, 0),
+        );
+      }
+      if (result !== undefined) return result;
     }
     return undefined;
+  }
+
+  private probe(
+    table: TableMeta,
+    key: Buffer,
+    seq: number,
+    hash: number,
+  ): Lookup | Promise<Lookup> {
+    const reader = this.tableCache.get(table);
+    if (reader instanceof Promise) return reader.then((opened) => opened.get(key, seq, hash));
+    return reader.get(key, seq, hash);
   }
 
   iterator(options: IteratorOptions = {}): AsyncIterableIterator<[Uint8Array, Uint8Array]> {

@@ -18,6 +18,7 @@ export interface ResolvedOptions {
   logger: Logger;
   createIfMissing: boolean;
   compactionRateBytesPerSecond: number;
+  readMode: "sync" | "async";
 }
 
 const SILENT: Logger = { warn() {}, info() {} };
@@ -30,8 +31,13 @@ export function resolveOptions(options: OpenOptions = {}): ResolvedOptions {
       `must be "always", "everysec" or "never", got ${String(syncPolicy)}`,
     );
   }
+  const readMode = options.readMode ?? "sync";
+  if (readMode !== "sync" && readMode !== "async") {
+    throw invalid("readMode", `must be "sync" or "async", got ${String(readMode)}`);
+  }
   return {
     syncPolicy,
+    readMode,
     memtableSizeBytes: integer(
       "memtableSizeBytes",
       options.memtableSizeBytes,

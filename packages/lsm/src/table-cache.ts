@@ -6,7 +6,7 @@
 import { BlockCache } from "./block-cache.js";
 import { filePath, tableFileName } from "./filenames.js";
 import type { Counters } from "./stats.js";
-import { TableReader } from "./table-reader.js";
+import { type ReadMode, TableReader } from "./table-reader.js";
 import type { TableMeta } from "./version.js";
 
 export class TableCache {
@@ -17,6 +17,7 @@ export class TableCache {
     private readonly dir: string,
     blockCacheSizeBytes: number,
     private readonly counters: Counters,
+    private readonly readMode: ReadMode,
   ) {
     this.blockCache = new BlockCache(blockCacheSizeBytes);
   }
@@ -30,6 +31,7 @@ export class TableCache {
       table.sizeBytes,
       this.blockCache,
       this.counters,
+      this.readMode,
     ).then(
       (reader) => {
         this.readers.set(table.number, reader);

@@ -29,6 +29,14 @@ export interface OpenOptions {
   createIfMissing?: boolean;
   /** Compaction write budget in bytes per second (default 64 MiB/s). */
   compactionRateBytesPerSecond?: number;
+  /**
+   * How table blocks missing from the block cache are read (default "sync"):
+   * "sync" preads on the event loop (fastest when tables sit in the OS page
+   * cache; a cold disk read blocks the loop for the device latency), "async"
+   * preads in libuv's thread pool (the loop never waits on the disk, each miss
+   * pays a thread-pool round trip). See README "Reads".
+   */
+  readMode?: "sync" | "async";
 }
 
 export interface Snapshot {

@@ -6,7 +6,7 @@
  * with (`refs`), so compaction never deletes a file someone is reading.
  */
 import { NUM_LEVELS } from "./constants.js";
-import { compareInternal } from "./internal-key.js";
+import { compareInternal, compareKeys } from "./internal-key.js";
 
 export interface TableMeta {
   number: number;
@@ -72,7 +72,7 @@ export class Version {
     let high = tables.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (Buffer.compare(tables[mid]!.largestKey, key) < 0) low = mid + 1;
+      if (compareKeys(tables[mid]!.largestKey, key) < 0) low = mid + 1;
       else high = mid;
     }
     return low;

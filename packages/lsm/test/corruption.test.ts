@@ -60,7 +60,7 @@ async function presentKeys(
 describe("commit log corruption", () => {
   it("drops a torn tail of any length with a warning and keeps every complete record", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 40 }), async (cut) => {
+      fc.asyncProperty(fc.integer({ min: 1, max: 80 }), async (cut) => {
         const dir = fresh();
         await writeLogOnly(dir, 10);
         const log = onlyFile(dir, ".log");
@@ -72,7 +72,11 @@ describe("commit log corruption", () => {
         const found = await presentKeys(dir, logger);
         const torn = Math.ceil(cut / recordBytes);
         expect(found).toEqual(Array.from({ length: 10 - torn }, (_, i) => i));
-        expect(warnings.some((w) => w.msg.includes("torn or corrupt commit log tail"))).toBe(true);
+        // A cut on a record boundary leaves a clean (shorter) log: nothing to warn about.
+        const tornMidRecord = cut % recordBytes !== 0;
+        expect(warnings.some((w) => w.msg.includes("torn or corrupt commit log tail"))).toBe(
+          tornMidRecord,
+        );
       }),
       { numRuns: 8 },
     );

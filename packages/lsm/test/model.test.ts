@@ -21,7 +21,13 @@ interface Real {
   dir: string;
 }
 
-const OPTIONS = { memtableSizeBytes: 4096, blockSizeBytes: 256, syncPolicy: "never" as const };
+// readMode "async" here; every other test runs the default "sync" block reads.
+const OPTIONS = {
+  memtableSizeBytes: 4096,
+  blockSizeBytes: 256,
+  syncPolicy: "never" as const,
+  readMode: "async" as const,
+};
 
 // A small key space so overwrites, deletes and range edges collide often.
 const keyArb = fc.integer({ min: 0, max: 15 }).map((n) => `k${String(n).padStart(3, "0")}`);
