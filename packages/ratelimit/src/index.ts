@@ -44,7 +44,13 @@ export {
   validateCheckRequest,
 } from "./rules/engine.js";
 export { OverLimitCache } from "./rules/over-limit-cache.js";
-export { type DescriptorEntry, loadRuleSet, type RuleMatch, RuleSet } from "./rules/rule-set.js";
+export {
+  type DescriptorEntry,
+  loadRuleSet,
+  type RuleMatch,
+  RuleSet,
+  type RuleSetDescription,
+} from "./rules/rule-set.js";
 export { parseUnit, type RateLimitUnit, UNIT_MS, UNITS } from "./rules/units.js";
 export {
   RELOAD_DEBOUNCE_MS_DEFAULT,

@@ -56,6 +56,11 @@ export class OverLimitCache {
     });
   }
 
+  /** Forgets every cached denial (the service calls this when rules change). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   get size(): number {
     return this.entries.size;
   }

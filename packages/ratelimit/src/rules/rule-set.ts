@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import { RateLimitError } from "../errors.js";
+import type { AlgorithmName } from "../policy.js";
 import {
   type DescriptorLevel,
   type DescriptorNode,
@@ -19,6 +20,12 @@ import {
 export interface DescriptorEntry {
   key: string;
   value: string;
+}
+
+export interface RuleSetDescription {
+  domain: string;
+  file: string;
+  rules: (Omit<RateLimitRule, "policy"> & { algorithm: AlgorithmName | undefined })[];
 }
 
 export interface RuleMatch {
