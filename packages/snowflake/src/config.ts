@@ -13,6 +13,7 @@ import {
   DEFAULT_MAX_BACKWARDS_MS,
   DEFAULT_MAX_STARTUP_WAIT_MS,
   MAX_BATCH_COUNT,
+  MAX_LAG_MS,
 } from "./constants.js";
 import { SnowflakeError, SnowflakeErrorCode } from "./errors.js";
 import {
@@ -38,6 +39,8 @@ export interface IdServiceConfig {
   leaseTtlMs: number;
   stateFile: string | null;
   maxBackwardsMs: number;
+  /** Ids may carry timestamps up to this many ms behind the clock (0: never). */
+  maxLagMs: number;
   maxStartupWaitMs: number;
   /** Largest count GET /ids accepts. */
   maxBatch: number;
@@ -57,6 +60,7 @@ export const CONFIG_FIELDS = [
   "leaseTtlMs",
   "stateFile",
   "maxBackwardsMs",
+  "maxLagMs",
   "maxStartupWaitMs",
   "maxBatch",
   "logLevel",
@@ -86,6 +90,7 @@ export const DEFAULT_CONFIG: IdServiceConfig = {
   leaseTtlMs: DEFAULT_LEASE_TTL_MS,
   stateFile: null,
   maxBackwardsMs: DEFAULT_MAX_BACKWARDS_MS,
+  maxLagMs: 0,
   maxStartupWaitMs: DEFAULT_MAX_STARTUP_WAIT_MS,
   maxBatch: MAX_BATCH_COUNT,
   logLevel: "info",
@@ -138,6 +143,7 @@ const PARSERS: { [K in ConfigField]: (raw: unknown) => IdServiceConfig[K] } = {
   leaseTtlMs: integerIn(100, 3_600_000),
   stateFile: nonEmptyString,
   maxBackwardsMs: integerIn(0, 60_000),
+  maxLagMs: integerIn(0, MAX_LAG_MS),
   maxStartupWaitMs: integerIn(0, 3_600_000),
   maxBatch: integerIn(1, MAX_BATCH_COUNT),
   logLevel: (raw) => {

@@ -21,6 +21,9 @@ export const DEFAULT_RESERVE_AHEAD_MS = 2_000;
  */
 export const DEFAULT_MAX_STARTUP_WAIT_MS = 10_000;
 
+/** A lag allowance above this would make decoded timestamps misleading. */
+export const MAX_LAG_MS = 1_000;
+
 /** Largest batch the HTTP service and CLI hand out at once (bounded response size). */
 export const MAX_BATCH_COUNT = 10_000;
 

@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_BACKWARDS_MS,
   DEFAULT_MAX_STARTUP_WAIT_MS,
   DEFAULT_RESERVE_AHEAD_MS,
+  MAX_LAG_MS,
 } from "./constants.js";
 import { ClockBehindReservationError, SnowflakeError, SnowflakeErrorCode } from "./errors.js";
 import { type Layout, type LayoutGeometry, validateLayout } from "./layout.js";
@@ -39,6 +40,15 @@ export interface GeneratorOptions {
   clock?: Clock;
   /** Clock steps back of at most this many ms are waited out; larger ones throw ClockBackwardsError. */
   maxBackwardsMs?: number;
+  /**
+   * Ids may carry a timestamp up to this many ms behind the clock (default 0:
+   * always the current time unit). Above 0, time units that passed while the
+   * process was descheduled are filled afterwards, so a busy machine still
+   * reaches the layout's throughput ceiling; decoded timestamps are then up
+   * to this much earlier than the moment of issue. Ordering and uniqueness
+   * are unaffected.
+   */
+  maxLagMs?: number;
   /** Path of the restart-safety state file; without it, restarts rely on the clock alone. */
   stateFile?: string;
   reserveAheadMs?: number;
@@ -121,6 +131,14 @@ export class SnowflakeGenerator {
       );
     }
 
+    const maxLagMs = options.maxLagMs ?? 0;
+    if (!Number.isInteger(maxLagMs) || maxLagMs < 0 || maxLagMs > MAX_LAG_MS) {
+      throw new SnowflakeError(
+        SnowflakeErrorCode.CONFIG_INVALID,
+        `maxLagMs must be an integer in 0..${MAX_LAG_MS}, got ${maxLagMs}`,
+      );
+    }
+
     // The floor: no unit up to a previous run's reservation or the given mark may be used.
     let floorReservedUntilMs: number | null = options.startAfterMs ?? null;
     if (this.stateFile !== null) {
@@ -137,6 +155,7 @@ export class SnowflakeGenerator {
       maxTimestamp: this.geometry.maxTimestamp,
       timeUnitMs: this.timeUnitMs,
       maxBackwardsMs,
+      maxLagUnits: Math.floor(maxLagMs / this.timeUnitMs),
       floorUnit,
       floorReservedUntilMs,
       maxStartupWaitMs: this.maxStartupWaitMs,

@@ -21,6 +21,7 @@ export {
   DEFAULT_MAX_STARTUP_WAIT_MS,
   DEFAULT_RESERVE_AHEAD_MS,
   MAX_BATCH_COUNT,
+  MAX_LAG_MS,
 } from "./constants.js";
 export { type DecodedId, decode, ID_LIMIT, parseCount, parseId } from "./decode.js";
 export {

@@ -30,6 +30,12 @@ export interface SequencerOptions {
   timeUnitMs: number;
   /** Clock steps back of at most this many ms are waited out; larger ones refuse. */
   maxBackwardsMs: number;
+  /**
+   * How many units behind the clock a grant may be (0: always the current
+   * unit, as Twitter's Snowflake). Above 0, units skipped while the process was
+   * descheduled are filled later, trading timestamp accuracy for throughput.
+   */
+  maxLagUnits: number;
   /** The first unit this run may use (past a previous run's reservation); 0 if none. */
   floorUnit: number;
   /** Unix ms of the reservation that set floorUnit, for error messages; null if none. */
@@ -63,6 +69,7 @@ export class Sequencer {
   private readonly maxTimestamp: number;
   private readonly timeUnitMs: number;
   private readonly maxBackwardsUnits: number;
+  private readonly maxLagUnits: number;
   private readonly maxBackwardsMs: number;
   private floorReservedUntilMs: number | null;
   private readonly maxStartupWaitMs: number;
@@ -73,6 +80,7 @@ export class Sequencer {
     this.timeUnitMs = options.timeUnitMs;
     this.maxBackwardsMs = options.maxBackwardsMs;
     this.maxBackwardsUnits = Math.floor(options.maxBackwardsMs / options.timeUnitMs);
+    this.maxLagUnits = options.maxLagUnits;
     this.floorReservedUntilMs = options.floorReservedUntilMs;
     this.maxStartupWaitMs = options.maxStartupWaitMs;
     this.reservedUntilUnit = options.reservedUntilUnit;
@@ -90,18 +98,27 @@ export class Sequencer {
    */
   claim(nowUnit: number, wanted: number): number {
     if (nowUnit > this.lastUnit) {
-      if (nowUnit > this.maxTimestamp) {
-        throw new SnowflakeError(
-          SnowflakeErrorCode.TIMESTAMP_OUT_OF_RANGE,
-          `timestamp ${nowUnit} is past the largest the layout can hold (${this.maxTimestamp}); the layout's epoch has run out`,
-        );
+      // With a lag allowance, units the clock passed while this process was not
+      // running may still be used, as long as they are within maxLagUnits of now.
+      // Only units after the first grant count as skipped; a (re)start begins at the clock.
+      const oldestUsableUnit = this.started ? nowUnit - this.maxLagUnits : nowUnit;
+      const keepLastUnit =
+        oldestUsableUnit <= this.lastUnit && this.nextSequence <= this.maxSequence;
+      if (!keepLastUnit) {
+        const unit = Math.max(oldestUsableUnit, this.lastUnit + 1);
+        if (unit > this.maxTimestamp) {
+          throw new SnowflakeError(
+            SnowflakeErrorCode.TIMESTAMP_OUT_OF_RANGE,
+            `timestamp ${unit} is past the largest the layout can hold (${this.maxTimestamp}); the layout's epoch has run out`,
+          );
+        }
+        if (unit > this.reservedUntilUnit) {
+          this.reserveUnit = nowUnit;
+          return NEED_RESERVATION;
+        }
+        this.lastUnit = unit;
+        this.nextSequence = 0;
       }
-      if (nowUnit > this.reservedUntilUnit) {
-        this.reserveUnit = nowUnit;
-        return NEED_RESERVATION;
-      }
-      this.lastUnit = nowUnit;
-      this.nextSequence = 0;
     } else if (nowUnit < this.lastUnit) {
       return this.clockBehind(nowUnit);
     } else if (this.nextSequence > this.maxSequence) {

@@ -76,6 +76,7 @@ export async function startIdService(
     datacenter: config.datacenter,
     machine: config.machine ?? 0,
     maxBackwardsMs: config.maxBackwardsMs,
+    maxLagMs: config.maxLagMs,
     maxStartupWaitMs: config.maxStartupWaitMs,
   };
   if (options.clock !== undefined) generatorOptions.clock = options.clock;

@@ -329,3 +329,38 @@ describe("fill", () => {
     expect([...twin.nextBatch(9_000)]).toEqual([...buffer.subarray(100, 9_100)]);
   });
 });
+
+describe("lag allowance", () => {
+  it("fills time units skipped while descheduled, never further back than allowed", () => {
+    const clock = new ManualClock(START_MS);
+    const generator = new SnowflakeGenerator({ layout: twitter, machine: 3, clock, maxLagMs: 3 });
+    generator.nextBatch(4096); // all of START_MS
+    clock.advance(10); // the process was not running for 10 ms
+    const ids = generator.nextBatch(4096 * 5);
+    expectStrictlyIncreasing(ids);
+    // START_MS+1..+6 lie more than 3 ms back: the first usable unit is START_MS+7.
+    expect(decode(ids[0]!, twitter).timestamp).toBe(START_MS + 7);
+    expect(decode(ids[4096 * 3]!, twitter).timestamp).toBe(START_MS + 10);
+    expect(decode(ids[4096 * 4]!, twitter).timestamp).toBe(START_MS + 11);
+    expect(clock.waits).toEqual([[START_MS + 10, START_MS + 11]]);
+  });
+
+  it("without it (the default) skipped units stay unused", () => {
+    const clock = new ManualClock(START_MS);
+    const generator = new SnowflakeGenerator({ layout: twitter, machine: 3, clock });
+    generator.nextBatch(100);
+    clock.advance(10);
+    expect(decode(generator.next(), twitter).timestamp).toBe(START_MS + 10);
+  });
+
+  it("keeps using the last unit's numbers while it is within the allowance", () => {
+    const clock = new ManualClock(START_MS);
+    const generator = new SnowflakeGenerator({ layout: twitter, machine: 3, clock, maxLagMs: 2 });
+    generator.nextBatch(100);
+    clock.advance(2);
+    expect(decode(generator.next(), twitter)).toMatchObject({ timestamp: START_MS, sequence: 100 });
+    expect(() => new SnowflakeGenerator({ layout: twitter, machine: 3, maxLagMs: 5_000 })).toThrow(
+      /maxLagMs/,
+    );
+  });
+});

@@ -75,10 +75,17 @@ describe("model: any sequence of clock moves and requests", () => {
       fc.property(
         fc.array(stepArbitrary, { minLength: 1, maxLength: 40 }),
         fc.integer({ min: 0, max: 8 }),
-        (steps, maxBackwardsMs) => {
+        fc.constantFrom(0, 0, 2, 7),
+        (steps, maxBackwardsMs, maxLagMs) => {
           const layout = PRESETS.twitter;
           const clock = new ManualClock(NOW_MS);
-          const generator = new SnowflakeGenerator({ layout, machine: 5, clock, maxBackwardsMs });
+          const generator = new SnowflakeGenerator({
+            layout,
+            machine: 5,
+            clock,
+            maxBackwardsMs,
+            maxLagMs,
+          });
           // The model: the highest timestamp used so far, and the last id.
           let lastId = -1n;
           let highestMs = -1;
@@ -99,8 +106,10 @@ describe("model: any sequence of clock moves and requests", () => {
                   lastId = id;
                 }
                 highestMs = decode(lastId, layout).timestamp;
-                // Waiting is the only way the clock moves on its own, and never past what is needed.
-                expect(clock.nowMs()).toBeLessThanOrEqual(highestMs);
+                // Timestamps are never ahead of the clock (waits move it only as far as needed),
+                // and behind it by at most the lag allowance.
+                expect(highestMs).toBeLessThanOrEqual(clock.nowMs());
+                expect(highestMs).toBeGreaterThanOrEqual(clock.nowMs() - maxLagMs);
               } catch (error) {
                 if (!(error instanceof ClockBackwardsError)) throw error;
                 expect(expectRefusal).toBe(true);

@@ -73,6 +73,8 @@ const SERVE_FLAG_HELP: Record<ConfigField, string> = {
   leaseTtlMs: `lease time to live (default ${DEFAULT_CONFIG.leaseTtlMs})`,
   stateFile: "restart-safety state file (reserves time ahead; flushed on shutdown)",
   maxBackwardsMs: `clock steps back up to this are waited out (default ${DEFAULT_CONFIG.maxBackwardsMs})`,
+  maxLagMs:
+    "let ids carry timestamps up to this many ms behind the clock, to fill time units skipped while descheduled (default 0)",
   maxStartupWaitMs: `longest wait at start for the clock to pass a reservation (default ${DEFAULT_CONFIG.maxStartupWaitMs})`,
   maxBatch: `largest count GET /ids accepts (default and limit ${DEFAULT_CONFIG.maxBatch})`,
   logLevel: `pino log level (default ${DEFAULT_CONFIG.logLevel})`,
