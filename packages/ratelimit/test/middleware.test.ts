@@ -227,7 +227,7 @@ describe("Fastify 5 plugin with a Redis store", () => {
       policy: { algorithm: "gcra", limit: 2, periodMs: 60_000, name: "default" },
       store: new GuardedStore({
         store: new RedisStore({ client, prefix: "fastify:" }),
-        timeoutMs: 500,
+        timeoutMs: 5000,
       }),
     });
     app.get("/default", async () => "ok");

@@ -56,6 +56,9 @@ function startInstance(rules: string, redisPort: number): Promise<Instance> {
       "0",
       "--redis-url",
       `redis://127.0.0.1:${redisPort}`,
+      // Generous: a loaded CI machine must not turn a slow answer into a fail-open one.
+      "--store-timeout-ms",
+      "5000",
     ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );

@@ -81,6 +81,8 @@ function config(overrides: Partial<ServiceConfig>): ServiceConfig {
       grpcPort: 0,
       redisUrl: `redis://127.0.0.1:${redis.port}`,
       reloadDebounceMs: 20,
+      // Generous: a loaded CI machine must not turn a slow answer into a fail-open one.
+      storeTimeoutMs: 5000,
       ...overrides,
     },
   });

@@ -181,11 +181,10 @@ describe("guarded store: a dead Redis never hangs a request", () => {
     const server = await startRedisServer();
     const client = new Redis({ port: server.port, host: "127.0.0.1", maxRetriesPerRequest: 1 });
     client.on("error", () => {});
-    const store = new GuardedStore({
-      store: new RedisStore({ client }),
-      timeoutMs: 150,
-      failureMode: "closed",
-    });
+    const redisStore = new RedisStore({ client });
+    // Connected and scripts loaded first: on a busy machine that alone can outlast the timeout.
+    await redisStore.loadScripts();
+    const store = new GuardedStore({ store: redisStore, timeoutMs: 300, failureMode: "closed" });
     const reasons: string[] = [];
     store.on("failure", (e: StoreFailureEvent) => reasons.push(e.reason));
     try {

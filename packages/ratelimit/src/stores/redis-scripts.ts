@@ -108,9 +108,12 @@ keep(reset, 'l', num(level), 't', num(last))
 return {allowed, math.floor((full - level) / unit), reset, retry, delay}
 `;
 
-// The fixed window is envoy's default and the hot path of most deployments:
-// written without the prelude's closures and with redis.call and the key in
-// locals, which saves about a tenth of the script's time in Redis.
+// The fixed window is envoy's default and the hot path of most deployments,
+// so it is written for the fewest Redis calls: the count lives in a hash
+// field named after the window start and is incremented optimistically (one
+// HINCRBY when admitted; a second one undoes it when denied, so denied
+// requests are not counted). The first hit of a window sets the expiry and
+// drops fields of older windows.
 const FIXED_WINDOW = `
 local call = redis.call
 local key = KEYS[1]
@@ -126,26 +129,23 @@ end
 local cost = tonumber(ARGV[2])
 local limit, period = tonumber(ARGV[3]), tonumber(ARGV[4])
 local start = now - (now % period)
-local s = call('HMGET', key, 'w', 'c')
-local count = 0
-local same = false
-if s[1] and tonumber(s[1]) == start then
-  count = tonumber(s[2])
-  same = true
-end
+local field = string.format('%d', start)
 local reset = start + period - now
-if count + cost <= limit then
-  count = count + cost
-  -- Within the same window the key already expires at the window's end.
-  if same then
-    call('HINCRBY', key, 'c', cost)
-  else
-    call('HSET', key, 'w', string.format('%.17g', start), 'c', string.format('%.17g', count))
+local count = call('HINCRBY', key, field, cost)
+if count <= limit then
+  if count == cost then
     call('PEXPIRE', key, reset + grace)
+    if call('HLEN', key) > 1 then
+      for _, old in ipairs(call('HKEYS', key)) do
+        if old ~= field then call('HDEL', key, old) end
+      end
+    end
   end
   return {1, limit - count, reset, 0, 0}
 end
--- Denied: nothing changes (a fresh window with count 0 is the same as no state).
+count = call('HINCRBY', key, field, -cost)
+-- A window with count 0 is the same as no state.
+if count == 0 then call('DEL', key) end
 local retry = reset
 if cost > limit then retry = -1 end
 return {0, limit - count, reset, retry, 0}
