@@ -28,8 +28,14 @@ export const MAX_KEY_SIZE_BYTES = 64 * KIB;
 export const MAX_VALUE_SIZE_BYTES = 16 * MIB;
 /** Largest write batch (sum of keys and values): one batch is one log record, replayed in memory. */
 export const MAX_BATCH_SIZE_BYTES = 64 * MIB;
-/** Group commit stops adding batches to a group past this size, bounding one write(2). */
-export const MAX_GROUP_COMMIT_BYTES = 4 * MIB;
+/** Group commit stops adding batches to a group past this size, bounding one write(2) (LevelDB: 1 MiB). */
+export const MAX_GROUP_COMMIT_BYTES = 1 * MIB;
+/**
+ * When the first batch of a group is small, the group grows by at most this
+ * much, so small writes are not delayed behind a huge group and the memtable
+ * overshoots its size by little (LevelDB's rule).
+ */
+export const SMALL_GROUP_EXTRA_BYTES = 128 * KIB;
 
 /** Number of L0 tables that makes L0 worth compacting into L1 (LevelDB: 4). */
 export const L0_COMPACTION_TRIGGER = 4;

@@ -21,14 +21,9 @@
 import { mkdir, readdir, stat, unlink } from "node:fs/promises";
 import { bloomHash } from "./bloom.js";
 import { asBuffer } from "./coding.js";
-import {
-  type CompactionPick,
-  isBaseLevelForKey,
-  keyRange,
-  MergeStopped,
-  pickCompaction,
-  writeSortedRun,
-} from "./compaction.js";
+import { type CompactionPick, keyRange, pickCompaction, writeSortedRun } from "./compaction.js";
+import { outputFileBudget } from "./compaction-job.js";
+import { compactionThread } from "./compaction-thread.js";
 import {
   EVERYSEC_SYNC_INTERVAL_MS,
   L0_SLOWDOWN_WRITES_TRIGGER,
@@ -37,6 +32,8 @@ import {
   MAX_GROUP_COMMIT_BYTES,
   MAX_SEQUENCE,
   NUM_LEVELS,
+  SMALL_GROUP_EXTRA_BYTES,
+  TARGET_TABLE_SIZE_BYTES,
   TYPE_DELETION,
   TYPE_VALUE,
   WRITE_SLOWDOWN_DELAY_MS,
@@ -54,7 +51,6 @@ import { readCurrentManifest, writeManifest } from "./manifest.js";
 import { Memtable } from "./memtable.js";
 import { MergingIterator } from "./merging-iterator.js";
 import { type ResolvedOptions, resolveOptions } from "./options.js";
-import { RateLimiter } from "./rate-limiter.js";
 import { Counters } from "./stats.js";
 import { TableBuilder } from "./table-builder.js";
 import { TableCache } from "./table-cache.js";
@@ -99,7 +95,8 @@ class SnapshotHandle implements Snapshot {
 export class LsmDatabase implements Database {
   private readonly counters = new Counters();
   private readonly tableCache: TableCache;
-  private readonly compactionLimiter: RateLimiter;
+  /** Id of this database's job on the compaction thread, while one runs. */
+  private compactionJobId: number | null = null;
   private version: Version = Version.empty();
   private readonly pinnedVersions = new Set<Version>();
   private nextFileNumber = 2;
@@ -140,7 +137,6 @@ export class LsmDatabase implements Database {
       this.counters,
       options.readMode,
     );
-    this.compactionLimiter = new RateLimiter(options.compactionRateBytesPerSecond);
     this.mem = new Memtable(0);
   }
 
@@ -251,7 +247,7 @@ export class LsmDatabase implements Database {
       const it = recovered.iterator();
       it.seekToFirst();
       const tables = await writeSortedRun(it, {
-        newTable: () => this.newTableBuilder(false),
+        newTable: () => this.newTableBuilder(),
         smallestSnapshot: this.lastSeq,
         canDropTombstone: () => false,
         splitOutput: false,
@@ -347,10 +343,13 @@ export class LsmDatabase implements Database {
   private async writeGroup(): Promise<void> {
     let count = 0;
     let sizeBytes = 0;
+    const first = this.queue[0]!.sizeBytes;
+    const maxGroupBytes =
+      first <= SMALL_GROUP_EXTRA_BYTES ? first + SMALL_GROUP_EXTRA_BYTES : MAX_GROUP_COMMIT_BYTES;
     while (count < this.queue.length) {
       const request = this.queue[count]!;
       if (request.batch === null) break;
-      if (count > 0 && sizeBytes + request.sizeBytes > MAX_GROUP_COMMIT_BYTES) break;
+      if (count > 0 && sizeBytes + request.sizeBytes > maxGroupBytes) break;
       sizeBytes += request.sizeBytes;
       count++;
     }
@@ -656,7 +655,14 @@ export class LsmDatabase implements Database {
             inputs: [...tables],
             nextInputs: this.version.overlapping(level + 1, smallest, largest),
           };
-          await this.runCompaction(pick, true);
+          // Tracked like a background compaction so close() waits for (and cancels) it.
+          const run = this.runCompaction(pick, true);
+          this.compacting = run;
+          try {
+            await run;
+          } finally {
+            this.compacting = null;
+          }
           if (this.backgroundError !== null) throw this.backgroundError;
           moved = true;
           break;
@@ -707,7 +713,7 @@ export class LsmDatabase implements Database {
       const it = imm.iterator();
       it.seekToFirst();
       const tables = await writeSortedRun(it, {
-        newTable: () => this.newTableBuilder(false),
+        newTable: () => this.newTableBuilder(),
         smallestSnapshot: this.smallestSnapshot(),
         // A flushed tombstone may hide values in any table below: always keep it.
         canDropTombstone: () => false,
@@ -742,36 +748,37 @@ export class LsmDatabase implements Database {
         await this.applyEdit(removed, [{ level: outputLevel, table: pick.inputs[0]! }]);
         return;
       }
+      // Reserve the output file numbers here: the thread must not allocate from shared state.
+      const fileNumbers: number[] = [];
+      for (let i = outputFileBudget(pick, TARGET_TABLE_SIZE_BYTES); i > 0; i--) {
+        const number = this.nextFileNumber++;
+        this.pendingOutputs.add(number);
+        fileNumbers.push(number);
+      }
       const version = this.pin();
       let tables: TableMeta[];
       try {
-        const children: InternalIterator[] = [];
-        if (pick.level === 0) {
-          for (const table of pick.inputs) {
-            children.push((await this.tableCache.get(table)).iterator("sequential"));
-          }
-        } else {
-          children.push(new LevelIterator(pick.inputs, this.tableCache, "sequential"));
-        }
-        if (pick.nextInputs.length > 0) {
-          children.push(new LevelIterator(pick.nextInputs, this.tableCache, "sequential"));
-        }
-        const merged = new MergingIterator(children, false);
-        try {
-          await merged.seekToFirst();
-          tables = await writeSortedRun(merged, {
-            newTable: () => this.newTableBuilder(true),
-            smallestSnapshot: this.smallestSnapshot(),
-            canDropTombstone: (key) => isBaseLevelForKey(version, outputLevel, key),
-            splitOutput: true,
-            shouldStop: () => this.closing,
-          });
-        } finally {
-          merged.close();
-        }
+        this.compactionJobId = compactionThread.peekNextId();
+        tables = await compactionThread.run({
+          dir: this.dir,
+          pick,
+          deeperLevels: version.levels.slice(outputLevel + 1).map((level) => [...level]),
+          smallestSnapshot: this.smallestSnapshot(),
+          fileNumbers,
+          blockSizeBytes: this.options.blockSizeBytes,
+          bloomBitsPerKey: this.options.bloomBitsPerKey,
+          rateBytesPerSecond: this.options.compactionRateBytesPerSecond,
+        });
+      } catch (error) {
+        for (const number of fileNumbers) this.pendingOutputs.delete(number);
+        throw error;
       } finally {
+        this.compactionJobId = null;
         this.unpin(version);
       }
+      // Reserved numbers the job did not use are released; its outputs stay pending until installed.
+      const used = new Set(tables.map((t) => t.number));
+      for (const number of fileNumbers) if (!used.has(number)) this.pendingOutputs.delete(number);
       await this.applyEdit(
         removed,
         tables.map((table) => ({ level: outputLevel, table })),
@@ -782,18 +789,18 @@ export class LsmDatabase implements Database {
       for (const table of tables) this.counters.compactionBytesWritten += table.sizeBytes;
       await this.deleteObsoleteFiles();
     } catch (error) {
-      if (error instanceof MergeStopped) return;
+      // Closing terminates the compaction thread: its job was abandoned, not failed.
+      if (this.closing) return;
       this.setBackgroundError(manual ? "manual compaction failed" : "compaction failed", error);
     }
   }
 
-  private async newTableBuilder(compaction: boolean): Promise<TableBuilder> {
+  private async newTableBuilder(): Promise<TableBuilder> {
     const number = this.nextFileNumber++;
     this.pendingOutputs.add(number);
     return TableBuilder.create(filePath(this.dir, tableFileName(number)), number, {
       blockSizeBytes: this.options.blockSizeBytes,
       bloomBitsPerKey: this.options.bloomBitsPerKey,
-      ...(compaction ? { rateLimiter: this.compactionLimiter } : {}),
     });
   }
 
@@ -961,6 +968,7 @@ export class LsmDatabase implements Database {
     this.closing = true;
     if (this.syncTimer !== null) clearInterval(this.syncTimer);
     this.notifyBackground();
+    if (this.compactionJobId !== null) compactionThread.cancel(this.compactionJobId);
     await this.flushing?.catch(() => undefined);
     await this.compacting?.catch(() => undefined);
     await this.manifestChain;

@@ -22,6 +22,44 @@ export interface TableMeta {
   maxSequence: number;
 }
 
+/** TableMeta with hex keys: the form stored in the manifest and sent to the compaction thread. */
+export interface TableMetaJson {
+  number: number;
+  sizeBytes: number;
+  smallestKey: string;
+  smallestSeq: number;
+  largestKey: string;
+  largestSeq: number;
+  entries: number;
+  maxSequence: number;
+}
+
+export function tableMetaToJson(t: TableMeta): TableMetaJson {
+  return {
+    number: t.number,
+    sizeBytes: t.sizeBytes,
+    smallestKey: t.smallestKey.toString("hex"),
+    smallestSeq: t.smallestSeq,
+    largestKey: t.largestKey.toString("hex"),
+    largestSeq: t.largestSeq,
+    entries: t.entries,
+    maxSequence: t.maxSequence,
+  };
+}
+
+export function tableMetaFromJson(t: TableMetaJson): TableMeta {
+  return {
+    number: t.number,
+    sizeBytes: t.sizeBytes,
+    smallestKey: Buffer.from(t.smallestKey, "hex"),
+    smallestSeq: t.smallestSeq,
+    largestKey: Buffer.from(t.largestKey, "hex"),
+    largestSeq: t.largestSeq,
+    entries: t.entries,
+    maxSequence: t.maxSequence,
+  };
+}
+
 export class Version {
   refs = 0;
 
