@@ -38,6 +38,23 @@ export const systemClock: Clock = {
   },
 };
 
+/**
+ * Waits until `clock.nowMs() >= targetMs` without blocking the event loop when
+ * the clock is the system clock (timers fire on whole milliseconds, which is
+ * what a time unit needs); any other clock is waited on synchronously, so
+ * injected clocks stay deterministic.
+ */
+export async function sleepUntil(clock: Clock, targetMs: number): Promise<void> {
+  if (clock !== systemClock) {
+    clock.waitUntilMs(targetMs);
+    return;
+  }
+  const remainingMs = targetMs - Date.now();
+  if (remainingMs > 0) await new Promise((resolve) => setTimeout(resolve, remainingMs));
+  // Timers may fire a little early relative to Date.now(); finish the last fraction here.
+  systemClock.waitUntilMs(targetMs);
+}
+
 /** A clock that moves only when told to; waits jump it forward and are recorded. */
 export class ManualClock implements Clock {
   private currentMs: number;

@@ -9,7 +9,7 @@
  * into a BigUint64Array, with no bigint allocated per id.
  */
 import { endianness } from "node:os";
-import { type Clock, systemClock } from "./clock.js";
+import { type Clock, sleepUntil, systemClock } from "./clock.js";
 import {
   DEFAULT_MAX_BACKWARDS_MS,
   DEFAULT_MAX_STARTUP_WAIT_MS,
@@ -108,6 +108,8 @@ export class SnowflakeGenerator {
   private readonly sequenceTable: bigint[] | null;
   private issued = 0;
   private closed = false;
+  /** Where tryAcquire() asked the caller to wait until (Unix ms). */
+  private waitTargetMs = 0;
 
   constructor(options: GeneratorOptions) {
     this.clock = options.clock ?? systemClock;
@@ -266,27 +268,49 @@ export class SnowflakeGenerator {
     let filled = 0;
     while (filled < count) {
       const granted = this.acquire(count - filled);
-      const first = this.sequencer.grantFirstSequence;
-      if (this.sequencer.grantUnit !== this.highUnit) this.computeHigh(this.sequencer.grantUnit);
-      const prefix = this.decimalPrefix;
-      const multiplier = this.sequenceMultiplier;
-      let low = this.decimalLow + first * multiplier;
-      for (let i = 0; i < granted; i++) {
-        // Fast path: only the last nine decimal digits change within the unit.
-        if (low < DECIMAL_SPLIT) {
-          out[filled + i] =
-            prefix === "" ? String(low) : prefix + String(DECIMAL_SPLIT + low).slice(1);
-        } else {
-          out[filled + i] = (
-            this.high |
-            (BigInt(first + i) * this.sequenceMultiplierBig)
-          ).toString();
-        }
-        low += multiplier;
-      }
+      this.writeStrings(out, filled, granted);
       filled += granted;
     }
     return out;
+  }
+
+  /**
+   * Like nextStrings, but waits for the next time unit without blocking the
+   * event loop (a service keeps serving other requests meanwhile). Concurrent
+   * calls interleave; each result is still strictly increasing.
+   */
+  async nextStringsAsync(count: number): Promise<string[]> {
+    this.checkCount(count);
+    const out = new Array<string>(count);
+    let filled = 0;
+    while (filled < count) {
+      const granted = this.tryAcquire(count - filled);
+      if (granted === 0) {
+        await sleepUntil(this.clock, this.waitTargetMs);
+        continue;
+      }
+      this.writeStrings(out, filled, granted);
+      filled += granted;
+    }
+    return out;
+  }
+
+  /** Writes the ids of the grant just made as decimal strings into out[at..at+granted). */
+  private writeStrings(out: string[], at: number, granted: number): void {
+    const first = this.sequencer.grantFirstSequence;
+    if (this.sequencer.grantUnit !== this.highUnit) this.computeHigh(this.sequencer.grantUnit);
+    const prefix = this.decimalPrefix;
+    const multiplier = this.sequenceMultiplier;
+    let low = this.decimalLow + first * multiplier;
+    for (let i = 0; i < granted; i++) {
+      // Fast path: only the last nine decimal digits change within the unit.
+      if (low < DECIMAL_SPLIT) {
+        out[at + i] = prefix === "" ? String(low) : prefix + String(DECIMAL_SPLIT + low).slice(1);
+      } else {
+        out[at + i] = (this.high | (BigInt(first + i) * this.sequenceMultiplierBig)).toString();
+      }
+      low += multiplier;
+    }
   }
 
   /**
@@ -347,7 +371,11 @@ export class SnowflakeGenerator {
     this.writeState(Math.max(lastUsedMs, this.previousReservedUntilMs ?? 0), true);
   }
 
-  private acquire(wanted: number): number {
+  /**
+   * Claims up to `wanted` ids without waiting: returns how many were granted,
+   * or 0 when the caller must first wait until `waitTargetMs`.
+   */
+  private tryAcquire(wanted: number): number {
     if (this.closed) {
       throw new SnowflakeError(SnowflakeErrorCode.CLOSED, "the generator is closed");
     }
@@ -369,11 +397,20 @@ export class SnowflakeGenerator {
         this.issued += result;
         return result;
       }
-      if (result === NEED_RESERVATION) {
-        this.reserveThrough(this.sequencer.reserveUnit + this.reserveAheadUnits);
-      } else {
-        this.clock.waitUntilMs(this.unitStartMs(this.sequencer.waitUntilUnit));
+      if (result !== NEED_RESERVATION) {
+        this.waitTargetMs = this.unitStartMs(this.sequencer.waitUntilUnit);
+        return 0;
       }
+      this.reserveThrough(this.sequencer.reserveUnit + this.reserveAheadUnits);
+    }
+  }
+
+  /** Claims up to `wanted` ids (at least one), blocking on the clock when told to wait. */
+  private acquire(wanted: number): number {
+    for (;;) {
+      const granted = this.tryAcquire(wanted);
+      if (granted > 0) return granted;
+      this.clock.waitUntilMs(this.waitTargetMs);
     }
   }
 

@@ -223,7 +223,7 @@ export async function startIdService(
         }
         const count = parseCount(raw, config.maxBatch);
         if (notYetReady(reply)) return reply;
-        const ids = generator.nextStrings(count);
+        const ids = await generator.nextStringsAsync(count);
         // Built by hand: the strings are plain digits, so no escaping is needed.
         return reply.type("application/json; charset=utf-8").send(`{"ids":["${ids.join('","')}"]}`);
       } catch (error) {

@@ -364,3 +364,35 @@ describe("lag allowance", () => {
     );
   });
 });
+
+describe("nextStringsAsync", () => {
+  it("concurrent calls on the real clock: each result increasing, none overlapping", async () => {
+    const generator = new SnowflakeGenerator({ layout: twitter, machine: 6 });
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => generator.nextStringsAsync(10_000)),
+    );
+    const seen = new Set<string>();
+    for (const ids of results) {
+      expect(ids.length).toBe(10_000);
+      expectStrictlyIncreasing(ids.map(BigInt));
+      for (const id of ids) seen.add(id);
+    }
+    expect(seen.size).toBe(60_000);
+  });
+
+  it("with an injected clock it waits like the synchronous call and yields the same ids", async () => {
+    const clock = new ManualClock(START_MS);
+    const generator = new SnowflakeGenerator({ layout: twitter, machine: 6, clock });
+    const ids = await generator.nextStringsAsync(4096 * 2 + 1);
+    expect(clock.waits).toEqual([
+      [START_MS, START_MS + 1],
+      [START_MS + 1, START_MS + 2],
+    ]);
+    const twin = new SnowflakeGenerator({
+      layout: twitter,
+      machine: 6,
+      clock: new ManualClock(START_MS),
+    });
+    expect(ids).toEqual(twin.nextStrings(4096 * 2 + 1));
+  });
+});
