@@ -3,6 +3,11 @@
  * to (new state, decision, how long the state must be kept). No I/O and no
  * clock reads: the store supplies `nowMs` (whole milliseconds), which makes
  * the same function usable in memory, mirrored in Lua, and replayable in tests.
+ *
+ * Ownership of `state` passes to `decide`: it may write the new state into
+ * the same object and return it. That keeps the memory store's hot path free
+ * of allocations whose old-to-young pointers would make every scavenge
+ * slower; a caller that needs the previous state keeps a copy.
  */
 import type { Decision } from "../decision.js";
 import type { CompiledPolicy } from "../policy.js";

@@ -21,13 +21,13 @@ export const fixedWindow: Algorithm<FixedWindowState> = {
     if (count + cost <= policy.limit) {
       count += cost;
       return {
-        state: { windowStartMs, count },
+        state: reuse(state, windowStartMs, count),
         decision: allowed(policy, policy.limit - count, resetMs),
         ttlMs: resetMs,
       };
     }
     return {
-      state: { windowStartMs, count },
+      state: reuse(state, windowStartMs, count),
       decision: denied(
         policy,
         policy.limit - count,
@@ -38,3 +38,15 @@ export const fixedWindow: Algorithm<FixedWindowState> = {
     };
   },
 };
+
+/** Writes the new state into the old object (no allocation on the hot path; see Algorithm). */
+function reuse(
+  state: FixedWindowState | undefined,
+  windowStartMs: number,
+  count: number,
+): FixedWindowState {
+  if (state === undefined) return { windowStartMs, count };
+  state.windowStartMs = windowStartMs;
+  state.count = count;
+  return state;
+}

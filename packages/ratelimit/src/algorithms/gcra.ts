@@ -25,7 +25,7 @@ export const gcra: Algorithm<GcraState> = {
     const resetAt = (tat: number): number => Math.ceil(tat - nowMs);
     if (cost > policy.capacity) {
       return {
-        state: { tatMs },
+        state: reuse(state, tatMs),
         decision: denied(policy, remainingAt(tatMs), resetAt(tatMs), RETRY_NEVER),
         ttlMs: resetAt(tatMs),
       };
@@ -33,13 +33,13 @@ export const gcra: Algorithm<GcraState> = {
     const newTatMs = tatMs + cost * interval;
     if (newTatMs - nowMs <= tolerance) {
       return {
-        state: { tatMs: newTatMs },
+        state: reuse(state, newTatMs),
         decision: allowed(policy, remainingAt(newTatMs), resetAt(newTatMs)),
         ttlMs: resetAt(newTatMs),
       };
     }
     return {
-      state: { tatMs },
+      state: reuse(state, tatMs),
       decision: denied(
         policy,
         remainingAt(tatMs),
@@ -50,3 +50,10 @@ export const gcra: Algorithm<GcraState> = {
     };
   },
 };
+
+/** Writes the new state into the old object (no allocation on the hot path; see Algorithm). */
+function reuse(state: GcraState | undefined, tatMs: number): GcraState {
+  if (state === undefined) return { tatMs };
+  state.tatMs = tatMs;
+  return state;
+}

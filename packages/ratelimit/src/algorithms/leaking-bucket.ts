@@ -29,7 +29,7 @@ export const leakingBucket: Algorithm<LeakingBucketState> = {
       policy.refillPerMs > 0 ? Math.ceil(units / policy.refillPerMs) : 0;
     if (need > full || policy.refillPerMs === 0) {
       return {
-        state: { level, lastMs },
+        state: reuse(state, level, lastMs),
         decision: denied(
           policy,
           Math.floor((full - level) / policy.unitScale),
@@ -46,7 +46,7 @@ export const leakingBucket: Algorithm<LeakingBucketState> = {
     if (overflowMs === 0 && overWaitMs === 0) {
       level += need;
       return {
-        state: { level, lastMs },
+        state: reuse(state, level, lastMs),
         decision: allowed(
           policy,
           Math.floor((full - level) / policy.unitScale),
@@ -57,7 +57,7 @@ export const leakingBucket: Algorithm<LeakingBucketState> = {
       };
     }
     return {
-      state: { level, lastMs },
+      state: reuse(state, level, lastMs),
       decision: denied(
         policy,
         Math.floor((full - level) / policy.unitScale),
@@ -68,3 +68,15 @@ export const leakingBucket: Algorithm<LeakingBucketState> = {
     };
   },
 };
+
+/** Writes the new state into the old object (no allocation on the hot path; see Algorithm). */
+function reuse(
+  state: LeakingBucketState | undefined,
+  level: number,
+  lastMs: number,
+): LeakingBucketState {
+  if (state === undefined) return { level, lastMs };
+  state.level = level;
+  state.lastMs = lastMs;
+  return state;
+}

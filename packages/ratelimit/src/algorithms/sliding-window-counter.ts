@@ -40,7 +40,7 @@ export const slidingWindowCounter: Algorithm<SlidingWindowCounterState> = {
     if (weighted(current) + cost * period <= limit * period) {
       current += cost;
       return {
-        state: { windowStartMs, current, previous },
+        state: reuse(state, windowStartMs, current, previous),
         decision: allowed(policy, remainingOf(current), resetOf(current)),
         ttlMs: 2 * period - elapsedMs,
       };
@@ -58,7 +58,7 @@ export const slidingWindowCounter: Algorithm<SlidingWindowCounterState> = {
         period - elapsedMs + Math.max(0, period - Math.floor(((limit - cost) * period) / current));
     }
     return {
-      state: { windowStartMs, current, previous },
+      state: reuse(state, windowStartMs, current, previous),
       decision: denied(
         policy,
         remainingOf(current),
@@ -69,3 +69,17 @@ export const slidingWindowCounter: Algorithm<SlidingWindowCounterState> = {
     };
   },
 };
+
+/** Writes the new state into the old object (no allocation on the hot path; see Algorithm). */
+function reuse(
+  state: SlidingWindowCounterState | undefined,
+  windowStartMs: number,
+  current: number,
+  previous: number,
+): SlidingWindowCounterState {
+  if (state === undefined) return { windowStartMs, current, previous };
+  state.windowStartMs = windowStartMs;
+  state.current = current;
+  state.previous = previous;
+  return state;
+}

@@ -25,7 +25,7 @@ export const slidingWindowLog: Algorithm<SlidingWindowLogState> = {
       for (let i = 0; i < cost; i++) log.push(nowMs);
       const resetMs = log[log.length - 1]! + policy.periodMs - nowMs;
       return {
-        state: { timestampsMs: log },
+        state: state ?? { timestampsMs: log },
         decision: allowed(policy, policy.limit - log.length, resetMs),
         ttlMs: resetMs,
       };
@@ -37,7 +37,7 @@ export const slidingWindowLog: Algorithm<SlidingWindowLogState> = {
         ? RETRY_NEVER
         : log[count + cost - policy.limit - 1]! + policy.periodMs - nowMs;
     return {
-      state: { timestampsMs: log },
+      state: state ?? { timestampsMs: log },
       decision: denied(policy, policy.limit - count, resetMs, retryAfterMs),
       ttlMs: resetMs,
     };

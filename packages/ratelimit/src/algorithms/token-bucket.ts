@@ -28,7 +28,7 @@ export const tokenBucket: Algorithm<TokenBucketState> = {
     if (need > full) {
       const resetMs = resetOf(full, level, policy);
       return {
-        state: { level, lastMs },
+        state: reuse(state, level, lastMs),
         decision: denied(policy, Math.floor(level / policy.unitScale), resetMs, RETRY_NEVER),
         ttlMs: resetMs,
       };
@@ -37,7 +37,7 @@ export const tokenBucket: Algorithm<TokenBucketState> = {
       level -= need;
       const resetMs = resetOf(full, level, policy);
       return {
-        state: { level, lastMs },
+        state: reuse(state, level, lastMs),
         decision: allowed(policy, Math.floor(level / policy.unitScale), resetMs),
         ttlMs: resetMs,
       };
@@ -46,7 +46,7 @@ export const tokenBucket: Algorithm<TokenBucketState> = {
     const retryAfterMs =
       policy.refillPerMs > 0 ? Math.ceil((need - level) / policy.refillPerMs) : RETRY_NEVER;
     return {
-      state: { level, lastMs },
+      state: reuse(state, level, lastMs),
       decision: denied(policy, Math.floor(level / policy.unitScale), resetMs, retryAfterMs),
       ttlMs: resetMs,
     };
@@ -55,4 +55,16 @@ export const tokenBucket: Algorithm<TokenBucketState> = {
 
 function resetOf(full: number, level: number, policy: CompiledPolicy): number {
   return policy.refillPerMs > 0 ? Math.ceil((full - level) / policy.refillPerMs) : 0;
+}
+
+/** Writes the new state into the old object (no allocation on the hot path; see Algorithm). */
+function reuse(
+  state: TokenBucketState | undefined,
+  level: number,
+  lastMs: number,
+): TokenBucketState {
+  if (state === undefined) return { level, lastMs };
+  state.level = level;
+  state.lastMs = lastMs;
+  return state;
 }
