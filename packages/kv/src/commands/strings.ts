@@ -17,7 +17,7 @@ import {
   type Reply,
   ZERO,
 } from "../resp/reply.js";
-import type { StoredEntry } from "../storage/store.js";
+import type { PutItem, StoredEntry } from "../storage/store.js";
 import {
   formatHumanFloat,
   INT64_MAX,
@@ -240,7 +240,10 @@ export async function setCommand(context: CommandContext, args: Buffer[]): Promi
   if (invalid !== undefined) return invalid;
   const key = args[1]!;
   const store = context.store;
-  const existing = await store.get(key);
+  const expiry = options.expiry;
+  // A plain SET needs no read; NX, XX, GET and KEEPTTL do.
+  const needsRead = options.nx || options.xx || options.get || expiry.kind === "keep";
+  const existing = needsRead ? await store.get(key) : undefined;
   let reply: Reply = OK;
   if (options.get) {
     reply = bulkOrNull(existing?.value);
@@ -250,7 +253,6 @@ export async function setCommand(context: CommandContext, args: Buffer[]): Promi
   if ((options.nx && existing !== undefined) || (options.xx && existing === undefined)) {
     return options.get ? reply : NULL;
   }
-  const expiry = options.expiry;
   const expiresAtMs =
     expiry.kind === "at"
       ? expiry.expiresAtMs
@@ -326,11 +328,18 @@ export async function mgetCommand(context: CommandContext, args: Buffer[]): Prom
   return array(replies);
 }
 
+/** key/value pairs of MSET and MSETNX; a repeated key keeps its last value, as in Redis. */
+function pairs(args: Buffer[]): PutItem[] {
+  const items: PutItem[] = [];
+  for (let i = 1; i < args.length; i += 2) {
+    items.push({ key: args[i]!, value: args[i + 1]!, options: { expiresAtMs: 0, flags: 0 } });
+  }
+  return items;
+}
+
 export async function msetCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
   if (args.length % 2 === 0) return wrongArity(context.spec.name);
-  for (let i = 1; i < args.length; i += 2) {
-    await context.store.put(args[i]!, args[i + 1]!, { expiresAtMs: 0, flags: 0 });
-  }
+  await context.store.putMany(pairs(args));
   return OK;
 }
 
@@ -339,9 +348,7 @@ export async function msetnxCommand(context: CommandContext, args: Buffer[]): Pr
   for (let i = 1; i < args.length; i += 2) {
     if ((await context.store.get(args[i]!)) !== undefined) return ZERO;
   }
-  for (let i = 1; i < args.length; i += 2) {
-    await context.store.put(args[i]!, args[i + 1]!, { expiresAtMs: 0, flags: 0 });
-  }
+  await context.store.putMany(pairs(args));
   return ONE;
 }
 

@@ -349,7 +349,6 @@ export class MemcachedConnection {
             flags: entry.flags,
             cas: entry.cas,
           });
-          if (expiresAtMs === 1) continue;
         }
         out.push(valueLine(key, entry, withCas), Buffer.from(entry.value), CRLF);
       }

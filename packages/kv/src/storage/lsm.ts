@@ -18,6 +18,7 @@ import { decodeEntry, decodeExpiry, ENTRY_HEADER_BYTES, encodeEntry } from "./en
 import {
   type Clock,
   type KeyValueStore,
+  type PutItem,
   type ScanPage,
   type StoredEntry,
   StoreLimitError,
@@ -105,6 +106,25 @@ export class LsmStore implements KeyValueStore {
     };
     await this.db.put(key, encodeEntry(entry));
     return entry;
+  }
+
+  async putMany(items: readonly PutItem[]): Promise<void> {
+    const batch = new WriteBatch();
+    for (const item of items) {
+      if (item.value.length > LSM_MAX_VALUE_BYTES) {
+        throw new StoreLimitError(
+          `value is too large for the lsm engine (max ${LSM_MAX_VALUE_BYTES} bytes)`,
+        );
+      }
+      const entry: StoredEntry = {
+        value: item.value,
+        expiresAtMs: item.options.expiresAtMs,
+        flags: item.options.flags,
+        cas: item.options.cas ?? this.nextCas++,
+      };
+      batch.put(item.key, encodeEntry(entry));
+    }
+    await this.db.write(batch);
   }
 
   async delete(key: Uint8Array): Promise<boolean> {

@@ -25,6 +25,7 @@ import {
 import {
   type Clock,
   type KeyValueStore,
+  type PutItem,
   type ScanPage,
   type StoredEntry,
   type StoreStats,
@@ -134,6 +135,10 @@ export class MemoryStore implements KeyValueStore {
       this.lfuBuckets[entry.lfuCounter]!.add(entry);
     }
     return snapshot(entry);
+  }
+
+  putMany(items: readonly PutItem[]): void {
+    for (const item of items) this.put(item.key, item.value, item.options);
   }
 
   delete(key: Uint8Array): boolean {

@@ -31,6 +31,12 @@ export interface WriteOptions {
   cas?: number;
 }
 
+export interface PutItem {
+  key: Uint8Array;
+  value: Uint8Array;
+  options: WriteOptions;
+}
+
 export interface ScanPage {
   /** "0" when the iteration is complete. */
   cursor: string;
@@ -53,6 +59,8 @@ export interface KeyValueStore {
   get(key: Uint8Array): Awaitable<StoredEntry | undefined>;
   /** Stores `value` (copied) and returns the entry as stored, with its new CAS. */
   put(key: Uint8Array, value: Uint8Array, options: WriteOptions): Awaitable<StoredEntry>;
+  /** Stores several entries atomically (MSET, MSETNX): all or none survive a crash. */
+  putMany(items: readonly PutItem[]): Awaitable<void>;
   /** Removes the key; true when a live entry was removed. */
   delete(key: Uint8Array): Awaitable<boolean>;
   /** Number of keys (may include expired keys not yet reaped, as Redis's DBSIZE does). */
