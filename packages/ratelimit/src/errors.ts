@@ -12,6 +12,7 @@ export const RATE_LIMIT_ERROR_CODES = {
   SCALEOUT_RL_RULES_INVALID: "invalid rate limit rules",
   SCALEOUT_RL_RULES_IO: "rate limit rules could not be read",
   SCALEOUT_RL_QUEUE_FULL: "the leaking bucket queue is full",
+  SCALEOUT_RL_OVER_LIMIT: "over the rate limit",
   SCALEOUT_RL_REQUEST_INVALID: "invalid rate limit request",
   SCALEOUT_RL_CONFIG_INVALID: "invalid service configuration",
 } as const;

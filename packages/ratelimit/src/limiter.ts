@@ -26,20 +26,21 @@ export class RateLimiter {
   }
 
   /** Decides for `key` and records the hit if admitted. */
-  consume(key: string, cost = 1): Promise<GuardedDecision> {
+  async consume(key: string, cost = 1): Promise<GuardedDecision> {
     validateCost(cost);
     return this.store.decide(key, this.policy, cost);
   }
 
   /**
    * Consumes and, if admitted with a delay (leaking bucket queue mode), waits it
-   * out before resolving. Rejects with SCALEOUT_RL_QUEUE_FULL when denied.
+   * out before resolving. Rejects when denied: SCALEOUT_RL_QUEUE_FULL for a
+   * leaking bucket in queue mode, SCALEOUT_RL_OVER_LIMIT otherwise.
    */
   async take(key: string, cost = 1, signal?: AbortSignal): Promise<GuardedDecision> {
     const decision = await this.consume(key, cost);
     if (!decision.allowed) {
       throw new RateLimitError(
-        "SCALEOUT_RL_QUEUE_FULL",
+        this.policy.queue ? "SCALEOUT_RL_QUEUE_FULL" : "SCALEOUT_RL_OVER_LIMIT",
         `key "${key}" is over its limit; retry after ${decision.retryAfterMs} ms`,
       );
     }
