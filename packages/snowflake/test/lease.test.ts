@@ -2,11 +2,13 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createLeasedGenerator,
+  DEFAULT_CONFIG,
   decode,
   LeaseLostError,
   ManualClock,
   PRESETS,
   SnowflakeErrorCode,
+  startIdService,
   WorkerIdLease,
 } from "../src/index.js";
 import { type RedisServer, startRedisServer } from "./helpers/redis-server.js";
@@ -69,14 +71,14 @@ describe("worker-id leases against a real redis-server", () => {
     const keyPrefix = nextPrefix();
     const crashed = await createLeasedGenerator({
       layout: PRESETS.twitter,
-      lease: { url: redis.url, keyPrefix, ttlMs: 400 },
+      lease: { url: redis.url, keyPrefix, ttlMs: 1_000 },
     });
     expect(crashed.lease.machine).toBe(0);
     const lastOfCrashed = crashed.generator.nextBatch(1_000)[999]!;
     crashed.lease.abandon(); // no release: the key must expire on its own
     const second = await createLeasedGenerator({
       layout: PRESETS.twitter,
-      lease: { url: redis.url, keyPrefix, ttlMs: 400 },
+      lease: { url: redis.url, keyPrefix, ttlMs: 1_000 },
     });
     // Taken while the crashed lease was still alive: a different id.
     expect(second.lease.machine).toBe(1);
@@ -86,7 +88,7 @@ describe("worker-id leases against a real redis-server", () => {
     }, "the crashed lease to expire");
     const third = await createLeasedGenerator({
       layout: PRESETS.twitter,
-      lease: { url: redis.url, keyPrefix, ttlMs: 400 },
+      lease: { url: redis.url, keyPrefix, ttlMs: 1_000 },
     });
     try {
       expect(third.lease.machine).toBe(0);
@@ -109,7 +111,12 @@ describe("worker-id leases against a real redis-server", () => {
     const leased = await createLeasedGenerator({
       layout: PRESETS.twitter,
       datacenter: 1,
-      lease: { url: redis.url, keyPrefix, ttlMs: 300, onEvent: (event) => events.push(event.kind) },
+      lease: {
+        url: redis.url,
+        keyPrefix,
+        ttlMs: 1_000,
+        onEvent: (event) => events.push(event.kind),
+      },
     });
     try {
       const before = leased.generator.next();
@@ -144,7 +151,7 @@ describe("worker-id leases against a real redis-server", () => {
     const own = await startRedisServer();
     const leased = await createLeasedGenerator({
       layout: PRESETS.twitter,
-      lease: { url: own.url, keyPrefix, ttlMs: 300 },
+      lease: { url: own.url, keyPrefix, ttlMs: 1_000 },
     });
     try {
       leased.generator.next();
@@ -202,6 +209,49 @@ describe("worker-id leases against a real redis-server", () => {
       expect(leased.generator.next()).toBeGreaterThan(0n);
     } finally {
       await leased.close();
+    }
+  });
+
+  it("the service answers 503 with the lease error while the lease is lost, and recovers", async () => {
+    const service = await startIdService({
+      ...DEFAULT_CONFIG,
+      port: 0,
+      machine: null,
+      lease: redis.url,
+      // Long enough that a busy test machine does not let the lease lapse on its own.
+      leaseTtlMs: 1_500,
+      logLevel: "silent",
+    });
+    try {
+      const first = await fetch(`${service.url}/id`);
+      expect(first.status, await first.clone().text()).toBe(200);
+      const machine = service.generator.machine;
+      // Hold every id so the service cannot re-acquire one until we let go.
+      const held: string[] = [];
+      for (let id = 0; id < 32; id++) {
+        const key = `scaleout:snowflake:dc:0:machine:${id}`;
+        if (id === machine) await admin.set(key, "intruder", "PX", 60_000);
+        else if ((await admin.set(key, "intruder", "PX", 60_000, "NX")) === "OK") held.push(key);
+      }
+      const refused = await eventually(async () => {
+        const response = await fetch(`${service.url}/id`);
+        if (response.status !== 503) throw new Error(`status ${response.status}`);
+        return (await response.json()) as { error: { code: string; message: string } };
+      }, "the service to refuse");
+      expect(refused.error.code).toBe(SnowflakeErrorCode.LEASE_LOST);
+      expect(refused.error.message).toMatch(/lease lost/);
+      expect((await fetch(`${service.url}/readyz`)).status).toBe(503);
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toMatch(/^scaleout_ids_lease_held 0$/m);
+      await admin.del(...held, `scaleout:snowflake:dc:0:machine:${machine}`);
+      await eventually(async () => {
+        const response = await fetch(`${service.url}/readyz`);
+        if (response.status !== 200) throw new Error(`status ${response.status}`);
+      }, "the service to re-acquire a lease");
+      const resumed = await fetch(`${service.url}/id`);
+      expect(resumed.status, await resumed.clone().text()).toBe(200);
+    } finally {
+      await service.close();
     }
   });
 });

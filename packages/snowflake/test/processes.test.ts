@@ -104,6 +104,27 @@ describe("several real processes", () => {
     expect(seen.size).toBe(4 * perProcess);
   });
 
+  it("`ids next --lease` in two processes at once: distinct leased machine ids, no duplicates", async () => {
+    const outputs = await Promise.all(
+      [0, 1].map(() =>
+        run(
+          process.execPath,
+          [cli, "ids", "next", "--count", "20000", "--lease", redis.url, "--json"],
+          {
+            maxBuffer: 16 * 1024 * 1024,
+          },
+        ),
+      ),
+    );
+    const idLists = outputs.map(({ stdout }) => (JSON.parse(stdout) as { ids: string[] }).ids);
+    const all = new Set(idLists.flat());
+    expect(all.size).toBe(40_000);
+    for (const ids of idLists) {
+      const machine = decode(ids[0]!, PRESETS.twitter).machine;
+      expect(decode(ids[ids.length - 1]!, PRESETS.twitter).machine).toBe(machine);
+    }
+  });
+
   it("`ids decode` prints the JSON fields the issue names, and refuses bad ids in one line", async () => {
     const { stdout } = await run(process.execPath, [
       cli,
