@@ -30,7 +30,7 @@ import { createLeasedGenerator } from "./leased-generator.js";
 
 /** Limits on network input: GETs carry no body; an id path segment is short. */
 const BODY_LIMIT_BYTES = 1_024;
-const MAX_PARAM_LENGTH = 100;
+const MAX_PARAM_LENGTH = 1_024;
 const REQUEST_TIMEOUT_MS = 10_000;
 const CONNECTION_TIMEOUT_MS = 10_000;
 const RETRY_AFTER_SECONDS = 1;

@@ -91,6 +91,7 @@ describe("the HTTP id service", () => {
       ["/decode/-1", /negative/],
       ["/decode/9223372036854775808", /not below 2\^63/],
       ["/decode/12abc", /not a decimal integer/],
+      [`/decode/${"1".repeat(500)}`, /500 characters long/],
       [`/decode/${"9".repeat(70)}`, /characters long/],
     ];
     for (const [path, pattern] of cases) {
