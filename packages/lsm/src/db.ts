@@ -825,6 +825,8 @@ export class LsmDatabase implements Database {
       });
       this.manifestNumber = manifestNumber;
       this.logNumber = newLogNumber;
+      const previous = this.version;
+      if (previous.refs > 0) this.pinnedVersions.add(previous);
       this.version = next;
       for (const { table } of added) this.pendingOutputs.delete(table.number);
     };
@@ -833,22 +835,29 @@ export class LsmDatabase implements Database {
     return result;
   }
 
+  /**
+   * Pins the current version for a read or an iterator. Only versions that
+   * stop being current while pinned enter `pinnedVersions` (applyEdit moves
+   * them there), so a point read costs two counter updates.
+   */
   private pin(): Version {
     const version = this.version;
     version.refs++;
-    this.pinnedVersions.add(version);
     return version;
   }
 
   private unpin(version: Version): void {
     version.refs--;
-    if (version.refs === 0) {
-      this.pinnedVersions.delete(version);
-      if (version !== this.version && !this.closed) {
-        this.deleteObsoleteFiles().catch((error: unknown) => {
-          this.options.logger.warn({ err: String(error) }, "deleting obsolete files failed");
-        });
-      }
+    if (
+      version.refs === 0 &&
+      version !== this.version &&
+      this.pinnedVersions.delete(version) &&
+      !this.closed
+    ) {
+      // The last reader of an old version left: its tables may now be deletable.
+      this.deleteObsoleteFiles().catch((error: unknown) => {
+        this.options.logger.warn({ err: String(error) }, "deleting obsolete files failed");
+      });
     }
   }
 
