@@ -91,16 +91,16 @@ export class RateLimitMetrics {
     decision: { allowed: boolean; limit: number; remaining: number },
     shadow: boolean,
   ): void {
-    const labels = { domain, rule };
-    this.hits.inc(labels, cost);
+    const counters = this.countersFor(domain, rule);
+    counters.hits.inc(cost);
     if (!decision.allowed) {
-      this.overLimit.inc(labels, cost);
-      if (shadow) this.shadowMode.inc(labels, cost);
+      counters.overLimit.inc(cost);
+      if (shadow) counters.shadowMode.inc(cost);
     } else if (
       decision.limit > 0 &&
       decision.limit - decision.remaining > NEAR_LIMIT_RATIO * decision.limit
     ) {
-      this.nearLimit.inc(labels, cost);
+      counters.nearLimit.inc(cost);
     }
   }
 }

@@ -5,7 +5,7 @@
  * `/readyz`, `/metrics` and `/debug/rules` on the HTTP port.
  */
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -154,6 +154,8 @@ export async function startRateLimitService(
   const overLimitCache = config.localCache
     ? new OverLimitCache(config.localCacheMaxKeys)
     : undefined;
+  // New rules may raise a limit: denials cached under the old ones must not outlive them.
+  watcher.on("reload", () => overLimitCache?.clear());
   const engine = new RuleEngine({
     rules: () => watcher.rules,
     store,

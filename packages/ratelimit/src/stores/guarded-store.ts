@@ -70,10 +70,7 @@ export class GuardedStore extends EventEmitter implements RateLimitStore {
     const started = performance.now();
     try {
       const decision = await withTimeout(this.store.decide(key, policy, cost), this.timeoutMs);
-      this.metrics?.decisionSeconds.observe(
-        { store: this.name },
-        (performance.now() - started) / 1000,
-      );
+      this.latency?.observe((performance.now() - started) / 1000);
       return decision;
     } catch (error) {
       // Caller mistakes (bad cost, key too long) are not store failures.
