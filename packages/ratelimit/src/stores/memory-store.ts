@@ -13,7 +13,7 @@ import { RateLimitError } from "../errors.js";
 import { type AlgorithmName, type CompiledPolicy, validateCost } from "../policy.js";
 import { KEY_LENGTH_MAX, type RateLimitStore } from "./store.js";
 
-/** Default bound on keys: ~100 bytes each for the small states, so ~10 MB. */
+/** Default bound on keys: ~160 bytes of state each (measured) plus the key, so ~20-30 MB. */
 export const MEMORY_STORE_KEYS_MAX_DEFAULT = 100_000;
 /** A sweep for expired entries runs every this many inserts... */
 const SWEEP_EVERY_INSERTS = 64;
