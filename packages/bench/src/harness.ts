@@ -125,7 +125,9 @@ export interface AlternateOptions {
  * peer first on odd ones) so drift on a noisy machine hits both sides alike;
  * returns the median of each side.
  */
-export async function alternate(options: AlternateOptions): Promise<{ ours: number; peer: number }> {
+export async function alternate(
+  options: AlternateOptions,
+): Promise<{ ours: number; peer: number }> {
   const ours: number[] = [];
   const peer: number[] = [];
   for (let round = 0; round < options.rounds; round++) {
@@ -149,9 +151,7 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError("median of an empty list");
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? sorted[middle]!
-    : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** The q-quantile (0..1) of a list of samples, by nearest rank. */
@@ -188,11 +188,18 @@ export function formatTable(suite: string, results: readonly BenchResult[]): str
     ]);
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const lines = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  "));
+  const lines = rows.map((row) =>
+    row.map((cell, column) => cell.padEnd(widths[column]!)).join("  "),
+  );
   lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
   const notes = results
     .filter((r) => r.notes !== undefined)
-    .map((r) => `  ${r.name}: ${Object.entries(r.notes!).map(([k, v]) => `${k}=${v}`).join(", ")}`);
+    .map(
+      (r) =>
+        `  ${r.name}: ${Object.entries(r.notes!)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(", ")}`,
+    );
   return [`suite ${suite}`, ...lines, ...(notes.length > 0 ? ["notes:", ...notes] : [])].join("\n");
 }
 

@@ -21,7 +21,10 @@ async function loadSuite(name: string): Promise<BenchSuite> {
   const location = SUITES.find((s) => s.suite === name);
   if (location === undefined) throw new Error(`unknown suite "${name}"\n${usage()}`);
   const path = resolve(repoRoot, location.packageDir, location.file);
-  if (!existsSync(path)) throw new Error(`suite "${name}" is not built yet (no ${location.packageDir}/${location.file})`);
+  if (!existsSync(path))
+    throw new Error(
+      `suite "${name}" is not built yet (no ${location.packageDir}/${location.file})`,
+    );
   const module = (await import(pathToFileURL(path).href)) as { default?: BenchSuite };
   if (module.default === undefined) throw new Error(`${path} has no default export (a BenchSuite)`);
   return module.default;
@@ -47,7 +50,9 @@ async function main(): Promise<void> {
   for (const name of names) {
     const suite = await loadSuite(name);
     const started = performance.now();
-    process.stderr.write(`bench ${suite.name}: ${suite.description}${values.quick ? " (quick)" : ""}\n`);
+    process.stderr.write(
+      `bench ${suite.name}: ${suite.description}${values.quick ? " (quick)" : ""}\n`,
+    );
     const results: BenchResult[] = await suite.run({
       quick: values.quick,
       progress: (message) => process.stderr.write(`  [${suite.name}] ${message}\n`),
@@ -55,7 +60,9 @@ async function main(): Promise<void> {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     process.stderr.write(`${formatTable(suite.name, results)}\n(${seconds} s)\n`);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ suite: suite.name, quick: values.quick, results })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ suite: suite.name, quick: values.quick, results })}\n`,
+      );
     }
   }
 }

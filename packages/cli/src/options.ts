@@ -21,7 +21,8 @@ export function numberOption(min: number, max: number = Number.POSITIVE_INFINITY
     if (raw.trim() === "" || !Number.isFinite(value)) {
       throw new InvalidArgumentError(`"${raw}" is not a number.`);
     }
-    if (value < min || value > max) throw new InvalidArgumentError(`${value} is out of range (${min}..${max}).`);
+    if (value < min || value > max)
+      throw new InvalidArgumentError(`${value} is out of range (${min}..${max}).`);
     return value;
   };
 }
