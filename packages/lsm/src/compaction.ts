@@ -194,7 +194,8 @@ export async function writeSortedRun(
         // Let foreground reads and writes run between chunks of merging.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      await source.next();
+      const moved = source.next();
+      if (moved !== undefined) await moved;
     }
     if (builder !== null) {
       outputs.push(await builder.finish());

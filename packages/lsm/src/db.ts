@@ -30,6 +30,7 @@ import {
   L0_STOP_WRITES_TRIGGER,
   LOG_HEADER_BYTES,
   MAX_GROUP_COMMIT_BYTES,
+  MAX_IMMUTABLE_MEMTABLES,
   MAX_SEQUENCE,
   NUM_LEVELS,
   SMALL_GROUP_EXTRA_BYTES,
@@ -37,6 +38,7 @@ import {
   TYPE_DELETION,
   TYPE_VALUE,
   WRITE_SLOWDOWN_DELAY_MS,
+  WRITER_SLICE_MS,
 } from "./constants.js";
 import { LsmError, LsmErrorCode } from "./errors.js";
 import { filePath, LOCK_FILE, logFileName, parseFileName, tableFileName } from "./filenames.js";
@@ -104,7 +106,8 @@ export class LsmDatabase implements Database {
   /** Logs below this number are obsolete (their data is in tables). */
   private logNumber = 0;
   private mem: Memtable;
-  private imm: Memtable | null = null;
+  /** Full memtables waiting for their flush, oldest first (at most MAX_IMMUTABLE_MEMTABLES). */
+  private imms: Memtable[] = [];
   private log: LogWriter | null = null;
   private lastSeq = 0;
   private readonly queue: WriteRequest[] = [];
@@ -310,8 +313,16 @@ export class LsmDatabase implements Database {
 
   private async runWriter(): Promise<void> {
     this.writing = true;
+    let sliceStartMs = performance.now();
     try {
       while (this.queue.length > 0) {
+        // Without an fsync, a group completes in microtasks, and busy writers
+        // would keep the loop in microtasks forever, starving the I/O callbacks
+        // that flushes need. Yield to the event loop every WRITER_SLICE_MS.
+        if (performance.now() - sliceStartMs > WRITER_SLICE_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStartMs = performance.now();
+        }
         const head = this.queue[0]!;
         if (head.batch === null) {
           this.queue.shift();
@@ -427,7 +438,7 @@ export class LsmDatabase implements Database {
         continue;
       }
       if (this.mem.approximateSizeBytes < this.options.memtableSizeBytes) return;
-      if (this.imm !== null || l0Tables >= L0_STOP_WRITES_TRIGGER) {
+      if (this.imms.length >= MAX_IMMUTABLE_MEMTABLES || l0Tables >= L0_STOP_WRITES_TRIGGER) {
         this.counters.stops++;
         const start = performance.now();
         this.scheduleBackgroundWork();
@@ -442,7 +453,7 @@ export class LsmDatabase implements Database {
 
   /** Makes the memtable immutable, starts a new log, schedules the flush. Runs inside the writer. */
   private async switchMemtable(): Promise<void> {
-    while (this.imm !== null) {
+    while (this.imms.length >= MAX_IMMUTABLE_MEMTABLES) {
       if (this.backgroundError !== null) throw this.backgroundError;
       this.scheduleBackgroundWork();
       await this.waitForBackground();
@@ -452,7 +463,7 @@ export class LsmDatabase implements Database {
     const next = await LogWriter.create(filePath(this.dir, logFileName(number)), number);
     const previous = this.log!;
     this.log = next;
-    this.imm = this.mem;
+    this.imms.push(this.mem);
     this.mem = new Memtable(number);
     // The old log must be durable per policy until its memtable reaches a table.
     await previous.close(this.options.syncPolicy !== "never");
@@ -476,7 +487,9 @@ export class LsmDatabase implements Database {
       return Promise.reject(error);
     }
     let found: Lookup = lookupMemtable(this.mem, userKey, seq);
-    if (found === undefined && this.imm !== null) found = lookupMemtable(this.imm, userKey, seq);
+    for (let i = this.imms.length - 1; found === undefined && i >= 0; i--) {
+      found = lookupMemtable(this.imms[i]!, userKey, seq);
+    }
     if (found !== undefined)
       return Promise.resolve(found === TOMBSTONE ? undefined : Buffer.from(found));
     const version = this.pin();
@@ -575,7 +588,7 @@ export class LsmDatabase implements Database {
     // Pin what the iterator reads now, so later flushes and compactions cannot remove it.
     const version = this.pin();
     const children: InternalIterator[] = [this.mem.iterator()];
-    if (this.imm !== null) children.push(this.imm.iterator());
+    for (const imm of this.imms) children.push(imm.iterator());
     for (const table of version.levels[0]!)
       children.push(new LazyTableIterator(this.tableCache, table));
     for (let level = 1; level < NUM_LEVELS; level++) {
@@ -626,7 +639,7 @@ export class LsmDatabase implements Database {
 
   async flush(): Promise<void> {
     await this.enqueue(null);
-    while (this.imm !== null) {
+    while (this.imms.length > 0) {
       if (this.backgroundError !== null) throw this.backgroundError;
       await this.waitForBackground();
     }
@@ -677,7 +690,7 @@ export class LsmDatabase implements Database {
 
   private scheduleBackgroundWork(): void {
     if (this.closing || this.backgroundError !== null) return;
-    if (this.imm !== null && this.flushing === null) {
+    if (this.imms.length > 0 && this.flushing === null) {
       this.flushing = this.runFlush().finally(() => {
         this.flushing = null;
         this.notifyBackground();
@@ -707,8 +720,8 @@ export class LsmDatabase implements Database {
   }
 
   private async runFlush(): Promise<void> {
-    const imm = this.imm;
-    if (imm === null) return;
+    const imm = this.imms[0];
+    if (imm === undefined) return;
     try {
       const it = imm.iterator();
       it.seekToFirst();
@@ -720,13 +733,13 @@ export class LsmDatabase implements Database {
         splitOutput: false,
         shouldStop: () => false,
       });
-      // Logs older than the live memtable's are now redundant.
+      // Logs older than the oldest memtable still unflushed are now redundant.
       await this.applyEdit(
         new Set(),
         tables.map((table) => ({ level: 0, table })),
-        this.mem.logNumber,
+        (this.imms[1] ?? this.mem).logNumber,
       );
-      this.imm = null;
+      this.imms.shift();
       this.counters.flushCount++;
       for (const table of tables) this.counters.flushBytesWritten += table.sizeBytes;
       await this.deleteObsoleteFiles();
@@ -872,7 +885,9 @@ export class LsmDatabase implements Database {
       for (const tables of version.levels) for (const table of tables) keep.add(table.number);
     }
     let oldestLiveLog = this.mem.logNumber;
-    if (this.imm !== null && this.imm.logNumber < oldestLiveLog) oldestLiveLog = this.imm.logNumber;
+    const oldestImm = this.imms[0];
+    if (oldestImm !== undefined && oldestImm.logNumber < oldestLiveLog)
+      oldestLiveLog = oldestImm.logNumber;
     if (this.logNumber < oldestLiveLog) oldestLiveLog = this.logNumber;
     const manifestNumber = this.manifestNumber;
     for (const name of names) {
@@ -941,7 +956,7 @@ export class LsmDatabase implements Database {
         sizeBytes: tables.reduce((sum, t) => sum + t.sizeBytes, 0),
       })),
       memtableSizeBytes: this.mem.approximateSizeBytes,
-      immutableMemtables: this.imm === null ? 0 : 1,
+      immutableMemtables: this.imms.length,
       lastSequence: this.lastSeq,
       bloom: {
         useful: c.bloomUseful,
@@ -1108,7 +1123,8 @@ async function* iterateForward(
     while (it.valid()) {
       const key = it.key();
       if (it.seq() > seq || (done !== null && Buffer.compare(key, done) === 0)) {
-        await it.next();
+        const moved = it.next();
+        if (moved !== undefined) await moved;
         continue;
       }
       if (!belowUpper(key, bounds)) return;
@@ -1117,7 +1133,8 @@ async function* iterateForward(
         yield [Buffer.from(key), Buffer.from(it.value())];
         if (++yielded >= limit) return;
       }
-      await it.next();
+      const moved = it.next();
+      if (moved !== undefined) await moved;
     }
   } finally {
     release();
@@ -1153,7 +1170,8 @@ async function* iterateReverse(
           type = it.type();
           value = it.value();
         }
-        await it.prev();
+        const moved = it.prev();
+        if (moved !== undefined) await moved;
       }
       if (!aboveLower(key, bounds)) return;
       if (type === TYPE_VALUE && belowUpper(key, bounds)) {

@@ -60,14 +60,16 @@ export class LevelIterator implements InternalIterator {
     await this.skipBackward();
   }
 
-  async next(): Promise<void> {
-    await this.current!.next();
-    await this.skipForward();
+  next(): void | Promise<void> {
+    const moved = this.current!.next();
+    if (moved !== undefined) return moved.then(() => this.skipForward());
+    if (!this.current!.valid()) return this.skipForward();
   }
 
-  async prev(): Promise<void> {
-    await this.current!.prev();
-    await this.skipBackward();
+  prev(): void | Promise<void> {
+    const moved = this.current!.prev();
+    if (moved !== undefined) return moved.then(() => this.skipBackward());
+    if (!this.current!.valid()) return this.skipBackward();
   }
 
   close(): void {

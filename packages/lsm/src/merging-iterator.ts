@@ -51,12 +51,16 @@ export class MergingIterator implements InternalIterator {
     for (const child of this.children) await child.seekForPrev(key, seq);
     this.pick();
   }
-  async next(): Promise<void> {
-    await this.current!.next();
+  // next/prev stay synchronous when the child moved synchronously (the common
+  // case inside a block): no promise per entry on the merge's hot path.
+  next(): void | Promise<void> {
+    const moved = this.current!.next();
+    if (moved !== undefined) return moved.then(() => this.pick());
     this.pick();
   }
-  async prev(): Promise<void> {
-    await this.current!.prev();
+  prev(): void | Promise<void> {
+    const moved = this.current!.prev();
+    if (moved !== undefined) return moved.then(() => this.pick());
     this.pick();
   }
   close(): void {
