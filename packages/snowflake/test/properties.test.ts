@@ -56,6 +56,84 @@ describe("decode(generate) round-trips for every preset", () => {
   });
 });
 
+describe("decode(generate) round-trips for any valid layout", () => {
+  const layoutArbitrary = fc
+    .record({
+      sequenceBits: fc.integer({ min: 1, max: 22 }),
+      datacenterBits: fc.integer({ min: 0, max: 8 }),
+      machineBits: fc.integer({ min: 1, max: 22 }),
+      timeUnitMs: fc.integer({ min: 1, max: 50 }),
+      fieldOrder: fc.constantFrom(
+        "datacenter-machine-sequence" as const,
+        "sequence-datacenter-machine" as const,
+      ),
+    })
+    .filter(
+      (l) =>
+        l.datacenterBits + l.machineBits <= 30 &&
+        63 - l.sequenceBits - l.datacenterBits - l.machineBits >= 20,
+    )
+    .map((l) => ({
+      ...l,
+      name: "custom",
+      epochMs: Date.UTC(2020, 0, 1),
+      timestampBits: 63 - l.sequenceBits - l.datacenterBits - l.machineBits,
+    }));
+
+  it("including layouts whose sequence field lies above bit 32 (the bigint path)", () => {
+    const bigintPathRuns = 0;
+    fc.assert(
+      fc.property(
+        layoutArbitrary,
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        fc.integer({ min: 1, max: 200 }),
+        (layout, dcSeed, machineSeed, timeSeed, count) => {
+          const g = geometryOf(layout);
+          const datacenter = dcSeed % (g.maxDatacenter + 1);
+          const machine = machineSeed % (g.maxMachine + 1);
+          const units =
+            timeSeed %
+            Math.min(
+              g.maxTimestamp - 10,
+              Math.floor((NOW_MS - layout.epochMs) / layout.timeUnitMs),
+            );
+          const nowMs = layout.epochMs + units * layout.timeUnitMs;
+          const generator = new SnowflakeGenerator({
+            layout,
+            datacenter,
+            machine,
+            clock: new ManualClock(nowMs),
+          });
+          const ids = generator.nextBatch(count);
+          const strings = new SnowflakeGenerator({
+            layout,
+            datacenter,
+            machine,
+            clock: new ManualClock(nowMs),
+          }).nextStrings(count);
+          for (let i = 0; i < count; i++) {
+            const fields = decode(ids[i]!, layout);
+            if (
+              fields.datacenter !== datacenter ||
+              fields.machine !== machine ||
+              fields.sequence !== i % g.idsPerUnit ||
+              fields.timestamp !== nowMs + Math.floor(i / g.idsPerUnit) * layout.timeUnitMs ||
+              strings[i] !== ids[i]!.toString() ||
+              (i > 0 && ids[i]! <= ids[i - 1]!)
+            ) {
+              throw new Error(`id ${i} (${ids[i]}) decodes to ${JSON.stringify(fields)}`);
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+    expect(bigintPathRuns).toBeGreaterThan(0);
+  });
+});
+
 type Step =
   | { kind: "advance"; ms: number }
   | { kind: "back"; ms: number }
