@@ -6,6 +6,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { MAX_IMMUTABLE_MEMTABLES } from "../src/constants.js";
 import { L0_STOP_WRITES_TRIGGER, open } from "../src/index.js";
 import { tempDir } from "./helpers/temp-dir.js";
 
@@ -39,11 +40,17 @@ describe("disk usage under overwrites", () => {
       const stats = db.stats();
       expect(stats.flush.count).toBeGreaterThanOrEqual(20);
       expect(stats.compaction.count).toBeGreaterThan(0);
-      // 60 rounds wrote 60x the live data. What the directory holds at any moment
-      // (compacted data, L0 tables waiting for compaction, up to L0_STOP_WRITES_TRIGGER
-      // of them, and the live logs) does not depend on how much was written:
+      // 60 rounds wrote 60x the live data (4 MB with log framing). Here every
+      // memtable holds the whole key set (each round is one write group), so each
+      // L0 table, log and immutable memtable is about one live-data's worth. At any
+      // moment the directory holds at most: L0 up to L0_STOP_WRITES_TRIGGER tables
+      // plus the immutable memtables already queued (flushes are never stopped), the logs of the live and immutable memtables, and L1 with a
+      // compaction's output beside it. None of that grows with the bytes written.
       const maxBytes = Math.max(...maxBytesByRound);
-      expect(maxBytes).toBeLessThan(liveBytes * (L0_STOP_WRITES_TRIGGER + 4));
+      const bound =
+        liveBytes * (L0_STOP_WRITES_TRIGGER + 1 + (MAX_IMMUTABLE_MEMTABLES + 1) * 1.3 + 3);
+      expect(maxBytes).toBeLessThan(bound);
+      expect(bound).toBeLessThan(liveBytes * rounds * 0.4);
       await db.compact();
       // Fully compacted: one version per key plus table overhead.
       expect(dirBytes(t.dir)).toBeLessThan(liveBytes * 3);
