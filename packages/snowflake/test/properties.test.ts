@@ -80,8 +80,15 @@ describe("decode(generate) round-trips for any valid layout", () => {
       timestampBits: 63 - l.sequenceBits - l.datacenterBits - l.machineBits,
     }));
 
+  const bigSequenceLayout = {
+    name: "custom",
+    epochMs: Date.UTC(2020, 0, 1),
+    timeUnitMs: 1,
+    fieldOrder: "sequence-datacenter-machine" as const,
+  };
+
   it("including layouts whose sequence field lies above bit 32 (the bigint path)", () => {
-    const bigintPathRuns = 0;
+    let bigintPathRuns = 0;
     fc.assert(
       fc.property(
         layoutArbitrary,
@@ -91,6 +98,7 @@ describe("decode(generate) round-trips for any valid layout", () => {
         fc.integer({ min: 1, max: 200 }),
         (layout, dcSeed, machineSeed, timeSeed, count) => {
           const g = geometryOf(layout);
+          if (g.sequenceShift + layout.sequenceBits > 32) bigintPathRuns++;
           const datacenter = dcSeed % (g.maxDatacenter + 1);
           const machine = machineSeed % (g.maxMachine + 1);
           const units =
@@ -128,7 +136,39 @@ describe("decode(generate) round-trips for any valid layout", () => {
           }
         },
       ),
-      { numRuns: 200 },
+      {
+        numRuns: 200,
+        // fast-check favours small widths, so also pin layouts whose sequence field lies
+        // above bit 32, where batches are built with bigints.
+        examples: [
+          [
+            {
+              ...bigSequenceLayout,
+              sequenceBits: 12,
+              machineBits: 22,
+              datacenterBits: 2,
+              timestampBits: 27,
+            },
+            1,
+            4_000_000,
+            123_456,
+            5_000,
+          ],
+          [
+            {
+              ...bigSequenceLayout,
+              sequenceBits: 20,
+              machineBits: 16,
+              datacenterBits: 4,
+              timestampBits: 23,
+            },
+            3,
+            60_000,
+            999,
+            200,
+          ],
+        ],
+      },
     );
     expect(bigintPathRuns).toBeGreaterThan(0);
   });
