@@ -31,6 +31,11 @@ export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..
 export const RLS_PROTO_FILE = "envoy/service/ratelimit/v3/rls.proto";
 /** Bounds on gRPC messages, like the HTTP body limit. */
 const GRPC_MESSAGE_BYTES_MAX = 1024 * 1024;
+/** Concurrent calls per gRPC connection: envoy multiplexes many on one. */
+const GRPC_CONCURRENT_STREAMS_MAX = 1000;
+/** A client gets this long to send its headers, and its whole request: slow senders cannot pin sockets. */
+const HTTP_HEADERS_TIMEOUT_MS = 10_000;
+const HTTP_REQUEST_TIMEOUT_MS = 15_000;
 
 export interface RateLimitService {
   httpPort: number;
@@ -187,6 +192,8 @@ export async function startRateLimitService(
     );
   });
   http.maxConnections = config.maxConnections;
+  http.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
+  http.requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
   http.listen(config.httpPort, config.host);
   await once(http, "listening");
 
@@ -194,6 +201,7 @@ export async function startRateLimitService(
   const grpcServer = new grpc.Server({
     "grpc.max_receive_message_length": GRPC_MESSAGE_BYTES_MAX,
     "grpc.max_send_message_length": GRPC_MESSAGE_BYTES_MAX,
+    "grpc.max_concurrent_streams": GRPC_CONCURRENT_STREAMS_MAX,
   });
   grpcServer.addService(rlsService(loadRlsProto()), {
     ShouldRateLimit: (
