@@ -34,7 +34,7 @@ export interface OpenOptions {
    * "sync" preads on the event loop (fastest when tables sit in the OS page
    * cache; a cold disk read blocks the loop for the device latency), "async"
    * preads in libuv's thread pool (the loop never waits on the disk, each miss
-   * pays a thread-pool round trip). See README "Reads".
+   * pays a thread-pool round trip). See README "Read path".
    */
   readMode?: "sync" | "async";
 }
