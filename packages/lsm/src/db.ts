@@ -2,21 +2,24 @@
  * The engine: ties the commit log, memtables, table files, manifest and
  * compaction together behind the Database interface.
  *
- * Write path: a write joins the writer queue; the writer takes every queued
- * batch (up to MAX_GROUP_COMMIT_BYTES), gives them consecutive sequence numbers,
+ * Write path: a write joins the writer queue; the writer takes the queued
+ * batches (up to MAX_GROUP_COMMIT_BYTES, or SMALL_GROUP_EXTRA_BYTES past a
+ * small first batch), gives them consecutive sequence numbers,
  * appends them to the commit log with one write(2) (and one fsync under
  * "always"), inserts them into the memtable, then acknowledges them all (group
  * commit). Before a group, `makeRoomForWrite` switches to a new memtable and log
  * when the memtable is full; the full one becomes immutable and is flushed to
- * an L0 table in the background while writes continue.
+ * an L0 table in the background while writes continue (up to
+ * MAX_IMMUTABLE_MEMTABLES may wait for their flush).
  *
- * Read path: memtable, immutable memtable, then the tables of the current
+ * Read path: memtable, immutable memtables, then the tables of the current
  * version: L0 newest first, then one table per deeper level; a bloom filter
  * skips most tables that lack the key.
  *
- * Background work: at most one flush and one compaction run at a time; each
- * awaits its I/O, and compaction yields between chunks of entries, so reads and
- * writes keep going. Version changes are serialized through the manifest.
+ * Background work: at most one flush (on the event loop, yielding between
+ * chunks of entries) and one compaction (on the compaction thread, see
+ * compaction-thread.ts) run at a time, so reads and writes keep going.
+ * Version changes are serialized through the manifest.
  */
 import { mkdir, readdir, stat, unlink } from "node:fs/promises";
 import { bloomHash } from "./bloom.js";
