@@ -420,6 +420,25 @@ describe("hot reload", () => {
     });
   }
 
+  it("watches a directory: a new file adds its domain", async () => {
+    dir = mkdtempSync(join(tmpdir(), "rl-watch-dir-"));
+    writeFileSync(join(dir, "a.yaml"), "domain: a\n");
+    const watcher = new RuleWatcher({ path: dir, debounceMs: 20 });
+    try {
+      expect([...watcher.rules.domains.keys()]).toEqual(["a"]);
+      const event = nextEvent(watcher);
+      writeFileSync(
+        join(dir, "b.yml"),
+        "domain: b\ndescriptors:\n  - key: k\n    rate_limit: {unit: hour, requests_per_unit: 3}\n",
+      );
+      expect(await event).toBe("reload");
+      expect([...watcher.rules.domains.keys()].sort()).toEqual(["a", "b"]);
+      expect(watcher.rules.match("b", [e("k", "v")])?.rule.requestsPerUnit).toBe(3);
+    } finally {
+      watcher.close();
+    }
+  });
+
   it("reloads on change and keeps the old rules when the new file is bad", async () => {
     dir = mkdtempSync(join(tmpdir(), "rl-watch-"));
     const file = join(dir, "rules.yaml");
