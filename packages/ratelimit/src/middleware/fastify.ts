@@ -25,14 +25,22 @@ const plugin: FastifyPluginAsync<FastifyRateLimitOptions> = async (
   options,
 ) => {
   const userPolicyFor = options.policyFor;
+  const namedRoutePolicies = new WeakMap<NamedPolicy, NamedPolicy>();
   const core = new RateLimitCore<FastifyRequest>({
     ...options,
     policyFor: (info) => {
       const routeConfig = info.raw.routeOptions.config as RouteRateLimitConfig | undefined;
       const route = routeConfig?.rateLimit;
       if (route === false) return null;
-      if (route !== undefined)
-        return { ...route, name: route.name ?? `${info.raw.routeOptions.url ?? info.url}` };
+      if (route !== undefined) {
+        // One named policy object per route config, so the core compiles it once.
+        let named = namedRoutePolicies.get(route);
+        if (named === undefined) {
+          named = { ...route, name: route.name ?? `${info.raw.routeOptions.url ?? info.url}` };
+          namedRoutePolicies.set(route, named);
+        }
+        return named;
+      }
       return userPolicyFor?.(info);
     },
   });
