@@ -35,6 +35,8 @@ export const ACTIVE_EXPIRE_KEYS_PER_LOOP = 20;
 export const ACTIVE_EXPIRE_REPEAT_RATIO = 0.25;
 /** Time budget of one active-expiry cycle (Redis: 25 % of a 100 ms tick). */
 export const ACTIVE_EXPIRE_BUDGET_MS = 25;
+/** lsm row cache of decoded entries: enough for about a million small entries. */
+export const DEFAULT_ROW_CACHE_SIZE_BYTES = 128 * 1024 * 1024;
 /** The lsm engine's expiry cycle scans this many keys per tick, resuming where it stopped. */
 export const LSM_EXPIRE_SCAN_KEYS_PER_TICK = 200;
 

@@ -35,6 +35,12 @@ export interface NodePorts {
 
 export interface StartNodeOptions {
   logger?: Logger;
+  /**
+   * A store to serve instead of opening `config.engine` (the storage seam: a
+   * cluster coordinator implementing KeyValueStore plugs in here). It is
+   * treated as asynchronous, so commands run under per-key locks.
+   */
+  store?: KeyValueStore;
 }
 
 /** CONFIG SET can change these at run time; the rest are fixed at start. */
@@ -78,8 +84,11 @@ export class KvNode {
     // engine (see ImmediateScheduler for why that is sound). memcached
     // connections start pipelined commands together, so they always lock.
     const keyLocks = new CommandScheduler();
-    const scheduler: Scheduler = config.engine === "memory" ? new ImmediateScheduler() : keyLocks;
-    const store = await openStore(config, keyLocks, logger);
+    const scheduler: Scheduler =
+      options.store === undefined && config.engine === "memory"
+        ? new ImmediateScheduler()
+        : keyLocks;
+    const store = options.store ?? (await openStore(config, keyLocks, logger));
     const stats = new ServerStats();
     const startedAtMs = Date.now();
     const runId = randomBytes(20).toString("hex");

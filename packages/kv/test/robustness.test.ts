@@ -30,7 +30,7 @@ async function probe(
   // Done when the PING was answered or the server closed; else (input left mid-command) after a pause.
   const data = await client.readUntil(
     (buffer) => buffer.toString("latin1").endsWith("+PONG\r\n"),
-    150,
+    250,
   );
   const closed = client.closed || (await client.waitClosed(20));
   const reply = data.toString("latin1") + client.take().toString("latin1");

@@ -13,8 +13,14 @@
  * what has expired under the key's scheduler lock.
  */
 import { type Database, MAX_VALUE_SIZE_BYTES, open, WriteBatch } from "@scaleout/lsm";
-import { LSM_EXPIRE_SCAN_KEYS_PER_TICK, MAX_OPEN_SCAN_CURSORS } from "../limits.js";
+import {
+  DEFAULT_ROW_CACHE_SIZE_BYTES,
+  LSM_EXPIRE_SCAN_KEYS_PER_TICK,
+  MAX_OPEN_SCAN_CURSORS,
+} from "../limits.js";
 import { decodeEntry, decodeExpiry, ENTRY_HEADER_BYTES, encodeEntry } from "./entry-codec.js";
+import { toKey } from "./memory.js";
+import { RowCache } from "./row-cache.js";
 import {
   type Clock,
   type KeyValueStore,
@@ -42,6 +48,8 @@ export interface LsmStoreOptions {
   blockCacheSizeBytes?: number;
   logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   clock?: Clock;
+  /** Bytes of decoded entries kept in the row cache (default DEFAULT_ROW_CACHE_SIZE_BYTES; 0 = off). */
+  rowCacheSizeBytes?: number;
   /** Runs `task` holding the key's command lock (the active expiry must not race a writer). */
   withKeyLock?: (key: Uint8Array, task: () => Promise<void>) => Promise<void>;
 }
@@ -49,6 +57,7 @@ export interface LsmStoreOptions {
 export class LsmStore implements KeyValueStore {
   readonly engine = "lsm" as const;
   private readonly cursors = new Map<string, Uint8Array>();
+  private readonly rowCache: RowCache;
   private nextCursor = 1;
   /** CAS values start at the wall clock in µs so they keep growing across restarts. */
   private nextCas = Date.now() * 1000;
@@ -61,6 +70,7 @@ export class LsmStore implements KeyValueStore {
     private readonly options: LsmStoreOptions,
   ) {
     this.clock = options.clock ?? systemClock;
+    this.rowCache = new RowCache(options.rowCacheSizeBytes ?? DEFAULT_ROW_CACHE_SIZE_BYTES);
   }
 
   static async open(options: LsmStoreOptions): Promise<LsmStore> {
@@ -81,10 +91,18 @@ export class LsmStore implements KeyValueStore {
   }
 
   async get(key: Uint8Array): Promise<StoredEntry | undefined> {
-    const raw = await this.db.get(key);
-    if (raw === undefined) return undefined;
-    const entry = decodeEntry(raw);
+    const name = toKey(key);
+    let entry = this.rowCache.get(name);
+    if (entry === undefined) {
+      const raw = await this.db.get(key);
+      if (raw === undefined) return undefined;
+      entry = decodeEntry(raw);
+      // Copy out of the engine's block so the cache does not pin whole blocks.
+      entry = { ...entry, value: Buffer.from(entry.value) };
+      this.rowCache.set(name, entry);
+    }
     if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= this.clock()) {
+      this.rowCache.delete(name);
       await this.db.delete(key);
       this.expired++;
       return undefined;
@@ -105,11 +123,13 @@ export class LsmStore implements KeyValueStore {
       cas: options.cas ?? this.nextCas++,
     };
     await this.db.put(key, encodeEntry(entry));
+    this.rowCache.set(toKey(key), { ...entry, value: Buffer.from(value) });
     return entry;
   }
 
   async putMany(items: readonly PutItem[]): Promise<void> {
     const batch = new WriteBatch();
+    const cached: [string, StoredEntry][] = [];
     for (const item of items) {
       if (item.value.length > LSM_MAX_VALUE_BYTES) {
         throw new StoreLimitError(
@@ -123,13 +143,16 @@ export class LsmStore implements KeyValueStore {
         cas: item.options.cas ?? this.nextCas++,
       };
       batch.put(item.key, encodeEntry(entry));
+      cached.push([toKey(item.key), { ...entry, value: Buffer.from(item.value) }]);
     }
     await this.db.write(batch);
+    for (const [name, entry] of cached) this.rowCache.set(name, entry);
   }
 
   async delete(key: Uint8Array): Promise<boolean> {
     const existing = await this.get(key);
     if (existing === undefined) return false;
+    this.rowCache.delete(toKey(key));
     await this.db.delete(key);
     return true;
   }
@@ -208,6 +231,7 @@ export class LsmStore implements KeyValueStore {
     }
     if (pending > 0) await this.db.write(batch);
     this.cursors.clear();
+    this.rowCache.clear();
   }
 
   /** maxmemory does not apply to the durable engine: data lives on disk. */
@@ -242,6 +266,7 @@ export class LsmStore implements KeyValueStore {
         if (raw === undefined) return;
         const expiresAtMs = decodeExpiry(raw);
         if (expiresAtMs !== 0 && expiresAtMs <= this.clock()) {
+          this.rowCache.delete(toKey(key));
           await this.db.delete(key);
           this.expired++;
           removed++;
