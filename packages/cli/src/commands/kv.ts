@@ -14,13 +14,30 @@ import {
   runUntilStopped,
   startLocalDeployment,
 } from "@scaleout/kv";
+import {
+  ClusterServer,
+  clusterConnectionHelp,
+  DEFAULT_CLUSTER_SETTINGS,
+  DEFAULT_LOCAL_CLUSTER_OPTIONS,
+  fetchStatus,
+  formatStatus,
+  LocalCluster,
+  parseHostPort,
+  requestLeave,
+  requestRemove,
+  runClusterUntilStopped,
+  ShellError,
+  setFault,
+  UP_DEFAULT_NODES,
+} from "@scaleout/kv/cluster-shell";
 import { Command } from "commander";
 import { CliError } from "../errors.js";
-import { integerOption } from "../options.js";
+import { choiceOption, integerOption } from "../options.js";
 
 function asCliError(error: unknown): unknown {
   if (error instanceof ConfigError) return new CliError(error.message, 2);
   if (error instanceof KvError) return new CliError(error.message, 1);
+  if (error instanceof ShellError) return new CliError(`${error.code}: ${error.message}`, 1);
   return error;
 }
 
@@ -90,6 +107,7 @@ function nodeCommand(): Command {
       "YAML file with settings (same names as the flags, e.g. maxmemory: 1gb)",
     );
   for (const [flag, , help] of NODE_FLAGS) command.option(flag, help);
+  addClusterNodeOptions(command);
   command.addHelpText(
     "after",
     "\nSettings come from defaults < --config YAML < SCALEOUT_KV_<NAME> environment < flags.",
@@ -99,6 +117,11 @@ function nodeCommand(): Command {
     for (const [flag, name] of NODE_FLAGS) flags[name] = options[attributeOf(flag)];
     try {
       const config = resolveNodeConfig({ flags, env: process.env, configFile: options.config });
+      if (options.cluster !== undefined) {
+        const server = await ClusterServer.start(config, clusterSettingsFrom(options));
+        await runClusterUntilStopped(server);
+        return;
+      }
       const node = await KvNode.start(config);
       await runUntilStopped(node);
     } catch (error) {
@@ -110,9 +133,18 @@ function nodeCommand(): Command {
 function upCommand(): Command {
   return new Command("up")
     .description(
-      "start a local deployment (for now one lsm node with data under ./data) and print how to connect",
+      "start a local deployment (default: a 3-node cluster of separate processes, data under ./data/<id>; --nodes 1: one lsm node) and print how to connect",
     )
     .option("--data <dir>", "data root", DEFAULT_UP_OPTIONS.dataRoot)
+    .option(
+      "--nodes <n>",
+      "node processes (1 = a single node; 2+ = a cluster, Redis ports --port..--port+n-1, peer ports --peer-port..)",
+      integerOption(1, 64),
+      UP_DEFAULT_NODES,
+    )
+    .option("--peer-port <port>", "first node's peer port (cluster)", integerOption(1, 65535), 7101)
+    .option("--dcs <n>", "data centers, assigned round-robin (cluster)", integerOption(1, 16), 1)
+    .option("--mode <mode>", "siblings | lww (cluster)", choiceOption(["siblings", "lww"] as const), "siblings")
     .option(
       "--port <port>",
       "Redis-protocol port",
@@ -132,8 +164,21 @@ function upCommand(): Command {
       DEFAULT_UP_OPTIONS.httpPort,
     )
     .action(
-      async (options: { data: string; port: number; memcachedPort: number; httpPort: number }) => {
+      async (options: {
+        data: string;
+        port: number;
+        memcachedPort: number;
+        httpPort: number;
+        nodes: number;
+        peerPort: number;
+        dcs: number;
+        mode: "siblings" | "lww";
+      }) => {
         try {
+          if (options.nodes > 1) {
+            await runLocalCluster(options);
+            return;
+          }
           const node = await startLocalDeployment({
             dataRoot: options.data,
             port: options.port,
@@ -155,5 +200,161 @@ export function kvCommand(): Command {
   return new Command("kv")
     .description("Dynamo-style key-value store: run a node or a local deployment")
     .addCommand(nodeCommand())
-    .addCommand(upCommand());
+    .addCommand(upCommand())
+    .addCommand(statusCommand())
+    .addCommand(leaveCommand())
+    .addCommand(removeCommand())
+    .addCommand(faultCommand());
+}
+
+// --- cluster (issue 9): flags map onto @scaleout/kv/cluster-shell -----------
+
+function addClusterNodeOptions(command: Command): void {
+  command
+    .option("--cluster", "run as a cluster node (Dynamo-style: N=3 W=2 R=2 by default)")
+    .option("--node-id <id>", `cluster node id (default ${DEFAULT_CLUSTER_SETTINGS.nodeId})`)
+    .option("--dc <dc>", `data center (default ${DEFAULT_CLUSTER_SETTINGS.dc})`)
+    .option("--rack <rack>", `rack (default ${DEFAULT_CLUSTER_SETTINGS.rack})`)
+    .option("--weight <n>", "ring weight (virtual nodes ∝ weight, default 1)")
+    .option("--peer-port <port>", `peer (gossip/replication) port (default ${DEFAULT_CLUSTER_SETTINGS.peerPort})`)
+    .option("--advertise-host <host>", "host peers and clients use to reach this node (default: --bind)")
+    .option("--join <seeds>", "comma-separated host:peerport of existing members")
+    .option("--mode <mode>", "siblings (default) | lww");
+}
+
+function clusterSettingsFrom(options: Record<string, string | undefined>) {
+  const integer = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new CliError(`${name}: must be an integer from ${min} to ${max}`, 2);
+    }
+    return value;
+  };
+  const mode = options.mode ?? DEFAULT_CLUSTER_SETTINGS.mode;
+  if (mode !== "siblings" && mode !== "lww") throw new CliError("mode: must be siblings or lww", 2);
+  const join = (options.join ?? "").split(",").map((seed) => seed.trim()).filter((seed) => seed !== "");
+  for (const seed of join) {
+    try {
+      parseHostPort(seed);
+    } catch {
+      throw new CliError(`join: "${seed}" is not host:port`, 2);
+    }
+  }
+  return {
+    ...DEFAULT_CLUSTER_SETTINGS,
+    nodeId: options.nodeId ?? DEFAULT_CLUSTER_SETTINGS.nodeId,
+    dc: options.dc ?? DEFAULT_CLUSTER_SETTINGS.dc,
+    rack: options.rack ?? DEFAULT_CLUSTER_SETTINGS.rack,
+    weight: integer("weight", options.weight, 1, 1, 1000),
+    peerPort: integer("peer-port", options.peerPort, DEFAULT_CLUSTER_SETTINGS.peerPort, 0, 65535),
+    advertiseHost: options.advertiseHost,
+    join,
+    mode,
+  } as const;
+}
+
+async function runLocalCluster(options: {
+  data: string;
+  port: number;
+  httpPort: number;
+  nodes: number;
+  peerPort: number;
+  dcs: number;
+  mode: "siblings" | "lww";
+}): Promise<void> {
+  const cluster = await LocalCluster.start({
+    ...DEFAULT_LOCAL_CLUSTER_OPTIONS,
+    cliEntry: process.argv[1]!,
+    nodes: options.nodes,
+    dataRoot: options.data,
+    respPortBase: options.port,
+    httpPortBase: options.httpPort,
+    peerPortBase: options.peerPort,
+    dcs: options.dcs,
+    mode: options.mode,
+  });
+  process.stdout.write(clusterConnectionHelp(cluster));
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= cluster.stop();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  // A node that dies on its own (not through stop) is reported; the rest keep running.
+  for (const node of cluster.nodes) {
+    void node.exited.then((code) => {
+      if (stopping === undefined) process.stderr.write(`scaleout kv: ${node.id} exited (code ${code}); see ${node.logFile}\n`);
+    });
+  }
+  await new Promise<void>((resolve) => {
+    const wait = () => (stopping === undefined ? setTimeout(wait, 100) : stopping.then(resolve));
+    wait();
+  });
+  process.off("SIGINT", stop);
+  process.off("SIGTERM", stop);
+  process.stdout.write("scaleout kv: stopped\n");
+}
+
+const NODE_OPTION = ["--node <host:port>", "a node's Redis-protocol address", "127.0.0.1:7001"] as const;
+
+function statusCommand(): Command {
+  return new Command("status")
+    .description("a cluster node's view: members and health, ring ownership, hint backlog, anti-entropy, transfers")
+    .option(...NODE_OPTION)
+    .option("--json", "print the raw status JSON")
+    .action(async (options: { node: string; json?: boolean }) => {
+      try {
+        const status = await fetchStatus(options.node);
+        process.stdout.write(options.json === true ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+      } catch (error) {
+        throw asCliError(error);
+      }
+    });
+}
+
+function leaveCommand(): Command {
+  return new Command("leave")
+    .description("make a cluster node leave: its partitions stream to their new owners, then it is 'left'")
+    .option(...NODE_OPTION)
+    .action(async (options: { node: string }) => {
+      try {
+        await requestLeave(options.node);
+        process.stdout.write(`${options.node}: leaving (watch progress with scaleout kv status)\n`);
+      } catch (error) {
+        throw asCliError(error);
+      }
+    });
+}
+
+function removeCommand(): Command {
+  return new Command("remove")
+    .description("remove a dead member from the ring (replacement): its ranges re-replicate to the others")
+    .option(...NODE_OPTION)
+    .requiredOption("--member <id>", "the dead member's node id")
+    .action(async (options: { node: string; member: string }) => {
+      try {
+        await requestRemove(options.node, options.member);
+        process.stdout.write(`${options.member}: removed (through ${options.node})\n`);
+      } catch (error) {
+        throw asCliError(error);
+      }
+    });
+}
+
+function faultCommand(): Command {
+  return new Command("fault")
+    .description("chaos: make a node drop every peer frame to/from the given members (or heal)")
+    .option(...NODE_OPTION)
+    .option("--drop <ids>", "comma-separated member ids")
+    .option("--heal", "drop nothing")
+    .action(async (options: { node: string; drop?: string; heal?: boolean }) => {
+      try {
+        const drop = options.heal === true ? [] : (options.drop ?? "").split(",").filter((id) => id !== "");
+        await setFault(options.node, drop);
+        process.stdout.write(`${options.node}: dropping ${drop.length === 0 ? "nothing" : drop.join(", ")}\n`);
+      } catch (error) {
+        throw asCliError(error);
+      }
+    });
 }
