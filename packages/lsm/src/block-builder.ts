@@ -46,8 +46,13 @@ export class BlockBuilder {
     const keyLength = userKey.length + INTERNAL_KEY_TRAILER_BYTES;
     if (this.scratch.length < keyLength) this.scratch = Buffer.allocUnsafe(keyLength * 2);
     const key = this.scratch;
-    userKey.copy(key, 0);
-    writeTrailer(key, userKey.length, seq, type);
+    const userLength = userKey.length;
+    if (userLength <= 32) {
+      for (let i = 0; i < userLength; i++) key[i] = userKey[i]!;
+    } else {
+      userKey.copy(key, 0);
+    }
+    writeTrailer(key, userLength, seq, type);
 
     let shared = 0;
     if (this.counter < this.restartInterval) {
@@ -73,8 +78,14 @@ export class BlockBuilder {
     p += value.copy(this.buffer, p);
     this.length = p;
 
-    if (this.lastKey.length < keyLength) this.lastKey = Buffer.allocUnsafe(keyLength * 2);
-    key.copy(this.lastKey, 0, 0, keyLength);
+    // lastKey already holds the shared prefix; copy the rest (all of it into a grown buffer).
+    let copyFrom = shared;
+    if (this.lastKey.length < keyLength) {
+      this.lastKey = Buffer.allocUnsafe(keyLength * 2);
+      copyFrom = 0;
+    }
+    const lastKey = this.lastKey;
+    for (let i = copyFrom; i < keyLength; i++) lastKey[i] = key[i]!;
     this.lastKeyLength = keyLength;
     this.counter++;
     this.entryCount++;

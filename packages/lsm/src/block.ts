@@ -40,6 +40,9 @@ export class ParsedBlock {
   }
 }
 
+/** Copies up to this many bytes are done in a JS loop rather than a native call. */
+const SHORT_COPY_BYTES = 32;
+
 export function parseBlock(block: Buffer, file: string, blockOffset: number): ParsedBlock {
   const end = block.length;
   if (end < 4) throw corruption(file, blockOffset, "block shorter than its restart count");
@@ -77,15 +80,33 @@ export function parseBlock(block: Buffer, file: string, blockOffset: number): Pa
       current.copy(grown, 0, 0, shared);
       current = grown;
     }
-    block.copy(current, shared, p, p + unshared);
+    // Short copies in JS loops: the native Buffer.copy call costs more than the
+    // bytes for keys of a few dozen bytes, and this runs once per entry.
+    if (unshared <= SHORT_COPY_BYTES) {
+      for (let i = 0; i < unshared; i++) current[shared + i] = block[p + i]!;
+    } else {
+      block.copy(current, shared, p, p + unshared);
+    }
     currentLength = keyLength;
     p += unshared;
     const userLength = keyLength - INTERNAL_KEY_TRAILER_BYTES;
     const userKey = Buffer.allocUnsafe(userLength);
-    current.copy(userKey, 0, 0, userLength);
+    if (userLength <= SHORT_COPY_BYTES) {
+      for (let i = 0; i < userLength; i++) userKey[i] = current[i]!;
+    } else {
+      current.copy(userKey, 0, 0, userLength);
+    }
     keys.push(userKey);
     types.push(current[userLength]!);
-    seqs.push(current.readUIntLE(userLength + 1, 6));
+    const t = userLength + 1;
+    seqs.push(
+      current[t]! +
+        current[t + 1]! * 0x100 +
+        current[t + 2]! * 0x10000 +
+        current[t + 3]! * 0x1000000 +
+        current[t + 4]! * 0x100000000 +
+        current[t + 5]! * 0x10000000000,
+    );
     values.push(block.subarray(p, p + valueLength));
     p += valueLength;
   }
