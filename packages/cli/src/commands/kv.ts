@@ -15,6 +15,7 @@ import {
   startLocalDeployment,
 } from "@scaleout/kv";
 import {
+  CLUSTER_TUNING_ENV,
   ClusterServer,
   clusterConnectionHelp,
   DEFAULT_CLUSTER_SETTINGS,
@@ -23,6 +24,7 @@ import {
   formatStatus,
   LocalCluster,
   parseHostPort,
+  parseTuning,
   requestLeave,
   requestRemove,
   runClusterUntilStopped,
@@ -144,7 +146,12 @@ function upCommand(): Command {
     )
     .option("--peer-port <port>", "first node's peer port (cluster)", integerOption(1, 65535), 7101)
     .option("--dcs <n>", "data centers, assigned round-robin (cluster)", integerOption(1, 16), 1)
-    .option("--mode <mode>", "siblings | lww (cluster)", choiceOption(["siblings", "lww"] as const), "siblings")
+    .option(
+      "--mode <mode>",
+      "siblings | lww (cluster)",
+      choiceOption(["siblings", "lww"] as const),
+      "siblings",
+    )
     .option(
       "--port <port>",
       "Redis-protocol port",
@@ -216,14 +223,26 @@ function addClusterNodeOptions(command: Command): void {
     .option("--dc <dc>", `data center (default ${DEFAULT_CLUSTER_SETTINGS.dc})`)
     .option("--rack <rack>", `rack (default ${DEFAULT_CLUSTER_SETTINGS.rack})`)
     .option("--weight <n>", "ring weight (virtual nodes ∝ weight, default 1)")
-    .option("--peer-port <port>", `peer (gossip/replication) port (default ${DEFAULT_CLUSTER_SETTINGS.peerPort})`)
-    .option("--advertise-host <host>", "host peers and clients use to reach this node (default: --bind)")
+    .option(
+      "--peer-port <port>",
+      `peer (gossip/replication) port (default ${DEFAULT_CLUSTER_SETTINGS.peerPort})`,
+    )
+    .option(
+      "--advertise-host <host>",
+      "host peers and clients use to reach this node (default: --bind)",
+    )
     .option("--join <seeds>", "comma-separated host:peerport of existing members")
     .option("--mode <mode>", "siblings (default) | lww");
 }
 
 function clusterSettingsFrom(options: Record<string, string | undefined>) {
-  const integer = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
+  const integer = (
+    name: string,
+    raw: string | undefined,
+    fallback: number,
+    min: number,
+    max: number,
+  ) => {
     if (raw === undefined) return fallback;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < min || value > max) {
@@ -233,7 +252,10 @@ function clusterSettingsFrom(options: Record<string, string | undefined>) {
   };
   const mode = options.mode ?? DEFAULT_CLUSTER_SETTINGS.mode;
   if (mode !== "siblings" && mode !== "lww") throw new CliError("mode: must be siblings or lww", 2);
-  const join = (options.join ?? "").split(",").map((seed) => seed.trim()).filter((seed) => seed !== "");
+  const join = (options.join ?? "")
+    .split(",")
+    .map((seed) => seed.trim())
+    .filter((seed) => seed !== "");
   for (const seed of join) {
     try {
       parseHostPort(seed);
@@ -251,6 +273,7 @@ function clusterSettingsFrom(options: Record<string, string | undefined>) {
     advertiseHost: options.advertiseHost,
     join,
     mode,
+    tuning: parseTuning(process.env[CLUSTER_TUNING_ENV]),
   } as const;
 }
 
@@ -284,7 +307,10 @@ async function runLocalCluster(options: {
   // A node that dies on its own (not through stop) is reported; the rest keep running.
   for (const node of cluster.nodes) {
     void node.exited.then((code) => {
-      if (stopping === undefined) process.stderr.write(`scaleout kv: ${node.id} exited (code ${code}); see ${node.logFile}\n`);
+      if (stopping === undefined)
+        process.stderr.write(
+          `scaleout kv: ${node.id} exited (code ${code}); see ${node.logFile}\n`,
+        );
     });
   }
   await new Promise<void>((resolve) => {
@@ -296,17 +322,25 @@ async function runLocalCluster(options: {
   process.stdout.write("scaleout kv: stopped\n");
 }
 
-const NODE_OPTION = ["--node <host:port>", "a node's Redis-protocol address", "127.0.0.1:7001"] as const;
+const NODE_OPTION = [
+  "--node <host:port>",
+  "a node's Redis-protocol address",
+  "127.0.0.1:7001",
+] as const;
 
 function statusCommand(): Command {
   return new Command("status")
-    .description("a cluster node's view: members and health, ring ownership, hint backlog, anti-entropy, transfers")
+    .description(
+      "a cluster node's view: members and health, ring ownership, hint backlog, anti-entropy, transfers",
+    )
     .option(...NODE_OPTION)
     .option("--json", "print the raw status JSON")
     .action(async (options: { node: string; json?: boolean }) => {
       try {
         const status = await fetchStatus(options.node);
-        process.stdout.write(options.json === true ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+        process.stdout.write(
+          options.json === true ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status),
+        );
       } catch (error) {
         throw asCliError(error);
       }
@@ -315,7 +349,9 @@ function statusCommand(): Command {
 
 function leaveCommand(): Command {
   return new Command("leave")
-    .description("make a cluster node leave: its partitions stream to their new owners, then it is 'left'")
+    .description(
+      "make a cluster node leave: its partitions stream to their new owners, then it is 'left'",
+    )
     .option(...NODE_OPTION)
     .action(async (options: { node: string }) => {
       try {
@@ -329,7 +365,9 @@ function leaveCommand(): Command {
 
 function removeCommand(): Command {
   return new Command("remove")
-    .description("remove a dead member from the ring (replacement): its ranges re-replicate to the others")
+    .description(
+      "remove a dead member from the ring (replacement): its ranges re-replicate to the others",
+    )
     .option(...NODE_OPTION)
     .requiredOption("--member <id>", "the dead member's node id")
     .action(async (options: { node: string; member: string }) => {
@@ -350,9 +388,12 @@ function faultCommand(): Command {
     .option("--heal", "drop nothing")
     .action(async (options: { node: string; drop?: string; heal?: boolean }) => {
       try {
-        const drop = options.heal === true ? [] : (options.drop ?? "").split(",").filter((id) => id !== "");
+        const drop =
+          options.heal === true ? [] : (options.drop ?? "").split(",").filter((id) => id !== "");
         await setFault(options.node, drop);
-        process.stdout.write(`${options.node}: dropping ${drop.length === 0 ? "nothing" : drop.join(", ")}\n`);
+        process.stdout.write(
+          `${options.node}: dropping ${drop.length === 0 ? "nothing" : drop.join(", ")}\n`,
+        );
       } catch (error) {
         throw asCliError(error);
       }

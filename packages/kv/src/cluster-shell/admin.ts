@@ -36,7 +36,10 @@ export async function requestRemove(node: string, member: string): Promise<void>
 
 /** Set a node's fault layer: drop frames to/from these peers ([] heals). */
 export async function setFault(node: string, drop: readonly string[]): Promise<void> {
-  await admin(node, drop.length === 0 ? ["CLUSTER.FAULT", "HEAL"] : ["CLUSTER.FAULT", "DROP", ...drop]);
+  await admin(
+    node,
+    drop.length === 0 ? ["CLUSTER.FAULT", "HEAL"] : ["CLUSTER.FAULT", "DROP", ...drop],
+  );
 }
 
 export function formatStatus(status: ShellStatus): string {

@@ -73,8 +73,13 @@ function parseInteger(arg: Buffer): number | undefined {
 
 /** Options after the fixed arguments: N n, W w, R r, TIMEOUT ms, LOCAL. */
 function parseQuorum(args: Buffer[], from: number): QuorumOptions | Reply {
-  const options: { n?: number; w?: number; r?: number; timeoutMs?: number; consistency?: "localQuorum" } =
-    {};
+  const options: {
+    n?: number;
+    w?: number;
+    r?: number;
+    timeoutMs?: number;
+    consistency?: "localQuorum";
+  } = {};
   for (let i = from; i < args.length; i++) {
     const name = args[i]!.toString("latin1").toLowerCase();
     if (name === "local") {
@@ -122,15 +127,23 @@ export class ClusterCommandDispatcher extends CommandDispatcher {
     client.lastCommand = name;
     this.services.stats.countCall(name);
     const keys = handler.keyed ? args.slice(1, handler.keyed === "all" ? undefined : 2) : [];
-    if (handler.minArgs > args.length || (handler.maxArgs !== undefined && args.length > handler.maxArgs)) {
+    if (
+      handler.minArgs > args.length ||
+      (handler.maxArgs !== undefined && args.length > handler.maxArgs)
+    ) {
       return wrongArity(name);
     }
     const run = () =>
-      handler.run(args).catch((cause: unknown) =>
-        error(`ERR internal error in '${name}': ${String((cause as Error).message ?? cause)}`),
-      );
+      handler
+        .run(args)
+        .catch((cause: unknown) =>
+          error(`ERR internal error in '${name}': ${String((cause as Error).message ?? cause)}`),
+        );
     if (keys.length === 0) return run();
-    return this.scheduler.run({ kind: "keys", keys: keys.map((key) => toKey(key)) }, run) as Promise<Reply>;
+    return this.scheduler.run(
+      { kind: "keys", keys: keys.map((key) => toKey(key)) },
+      run,
+    ) as Promise<Reply>;
   }
 
   private readonly handlers: Record<
@@ -148,15 +161,20 @@ export class ClusterCommandDispatcher extends CommandDispatcher {
       keyed: "first",
       run: async (args) => {
         if (args.length > 3) {
-          return error("ERR SET options (EX, PX, NX, XX, GET, ...) are not supported in cluster mode");
+          return error(
+            "ERR SET options (EX, PX, NX, XX, GET, ...) are not supported in cluster mode",
+          );
         }
-        return this.write({
-          kind: "put",
-          key: clusterKey(args[1]!),
-          value: clusterValue(args[2]!),
-          context: null,
-          supersedeVisible: true,
-        }, () => OK);
+        return this.write(
+          {
+            kind: "put",
+            key: clusterKey(args[1]!),
+            value: clusterValue(args[2]!),
+            context: null,
+            supersedeVisible: true,
+          },
+          () => OK,
+        );
       },
     },
     del: { minArgs: 2, keyed: "all", run: (args) => this.del(args.slice(1)) },
@@ -188,7 +206,11 @@ export class ClusterCommandDispatcher extends CommandDispatcher {
       run: async (args) => {
         const options = parseQuorum(args, 2);
         if ("kind" in options) return options;
-        const reply = await this.driver.request({ kind: "get", key: clusterKey(args[1]!), ...options });
+        const reply = await this.driver.request({
+          kind: "get",
+          key: clusterKey(args[1]!),
+          ...options,
+        });
         if (reply.kind === "error") return clusterErrorReply(reply);
         if (reply.kind !== "read") return error("ERR unexpected reply");
         const values = reply.siblings.map((sibling) => bulk(sibling.value));
@@ -203,7 +225,14 @@ export class ClusterCommandDispatcher extends CommandDispatcher {
         if ("kind" in options) return options;
         const context = args[2]!.length === 0 ? null : args[2]!.toString("latin1");
         return this.write(
-          { kind: "put", key: clusterKey(args[1]!), value: clusterValue(args[3]!), context, supersedeVisible: false, ...options },
+          {
+            kind: "put",
+            key: clusterKey(args[1]!),
+            value: clusterValue(args[3]!),
+            context,
+            supersedeVisible: false,
+            ...options,
+          },
           (reply) => bulk(reply.context),
         );
       },
@@ -216,7 +245,13 @@ export class ClusterCommandDispatcher extends CommandDispatcher {
         if ("kind" in options) return options;
         const context = args[2]!.length === 0 ? null : args[2]!.toString("latin1");
         return this.write(
-          { kind: "delete", key: clusterKey(args[1]!), context, supersedeVisible: context === null, ...options },
+          {
+            kind: "delete",
+            key: clusterKey(args[1]!),
+            context,
+            supersedeVisible: context === null,
+            ...options,
+          },
           () => integer(1),
         );
       },

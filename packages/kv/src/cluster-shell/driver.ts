@@ -18,9 +18,9 @@ import { mkdirSync } from "node:fs";
 import { type Database, open, type SyncPolicy } from "@scaleout/lsm";
 import type { Logger } from "pino";
 import {
-  ClusterErrorCode,
   type ClientReply,
   type ClientRequest,
+  ClusterErrorCode,
   ClusterNode,
   type ConflictMode,
   decodeObject,
@@ -33,8 +33,15 @@ import {
   PARTITION_COUNT,
 } from "../cluster/index.js";
 import {
-  dbKey,
+  JOIN_RETRY_MS,
+  JOIN_TIMEOUT_MS,
+  MEMBERS_PERSIST_INTERVAL_MS,
+  REQUEST_REPLY_MARGIN_MS,
+  TICK_INTERVAL_MS,
+} from "./constants.js";
+import {
   DurableHintStore,
+  dbKey,
   META_EPOCH,
   META_GENERATION,
   META_MEMBERS,
@@ -45,13 +52,6 @@ import {
   scanPrefix,
   WriteBatch,
 } from "./durable.js";
-import {
-  JOIN_RETRY_MS,
-  JOIN_TIMEOUT_MS,
-  MEMBERS_PERSIST_INTERVAL_MS,
-  REQUEST_REPLY_MARGIN_MS,
-  TICK_INTERVAL_MS,
-} from "./constants.js";
 import { ShellError, ShellErrorCode } from "./errors.js";
 import { type HelloMember, PeerTransport, type TransportCounters } from "./transport.js";
 
@@ -351,7 +351,10 @@ export class ClusterDriver {
       .then(() => written)
       .then(release, (error: unknown) => {
         this.persistFailures++;
-        this.logger.error({ err: error }, "persist failed: the step's sends and replies are dropped");
+        this.logger.error(
+          { err: error },
+          "persist failed: the step's sends and replies are dropped",
+        );
         for (const output of outputs) {
           if (output.kind === "reply") {
             this.resolveReply(

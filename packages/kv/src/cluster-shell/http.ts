@@ -40,7 +40,9 @@ function quorumFrom(query: Record<string, string | undefined>): QuorumOptions {
 }
 
 function statusForError(code: string): number {
-  return code.endsWith("BAD_QUORUM") || code.endsWith("BAD_CONTEXT") || code.endsWith("TOO_MANY_SIBLINGS")
+  return code.endsWith("BAD_QUORUM") ||
+    code.endsWith("BAD_CONTEXT") ||
+    code.endsWith("TOO_MANY_SIBLINGS")
     ? 400
     : 503;
 }
@@ -70,23 +72,31 @@ export function clusterMetrics(driver: ClusterDriver): Registry {
   };
   const status = () => driver.node.status(Date.now());
   gauge("kv_cluster_keys", "Keys held by this replica.", () => driver.node.store.size);
-  gauge("kv_cluster_members_up", "Members this node sees as up.", () =>
-    status().members.filter((m) => m.up && m.status === "normal").length,
+  gauge(
+    "kv_cluster_members_up",
+    "Members this node sees as up.",
+    () => status().members.filter((m) => m.up && m.status === "normal").length,
   );
   gauge("kv_cluster_hint_backlog", "Hinted-handoff hints held for other nodes.", () =>
     status().hintBacklog.reduce((sum, h) => sum + h.hints, 0),
   );
-  gauge("kv_cluster_transfers_out", "Partition transfers in flight from this node.", () =>
-    status().transfersOut.length,
+  gauge(
+    "kv_cluster_transfers_out",
+    "Partition transfers in flight from this node.",
+    () => status().transfersOut.length,
   );
   const counters = () => driver.node.counters;
   counter("kv_cluster_read_repairs_total", "Read repairs sent.", () => counters().readRepairs);
   counter("kv_cluster_hints_replayed_total", "Hints delivered.", () => counters().hintsReplayed);
-  counter("kv_cluster_ae_keys_repaired_total", "Keys repaired by anti-entropy.", () =>
-    counters().antiEntropyKeysRepaired,
+  counter(
+    "kv_cluster_ae_keys_repaired_total",
+    "Keys repaired by anti-entropy.",
+    () => counters().antiEntropyKeysRepaired,
   );
-  counter("kv_cluster_frames_dropped_fault_total", "Peer frames dropped by the fault layer.", () =>
-    driver.transport.counters.framesDroppedByFault,
+  counter(
+    "kv_cluster_frames_dropped_fault_total",
+    "Peer frames dropped by the fault layer.",
+    () => driver.transport.counters.framesDroppedByFault,
   );
   return registry;
 }
@@ -145,7 +155,9 @@ export function createClusterHttpServer(dependencies: ClusterHttpDependencies): 
         })),
       });
     }
-    return reply.type("application/octet-stream").send(Buffer.from(result.newest ?? new Uint8Array()));
+    return reply
+      .type("application/octet-stream")
+      .send(Buffer.from(result.newest ?? new Uint8Array()));
   });
 
   app.put("/kv", async (request, reply) => {
@@ -201,14 +213,16 @@ export function createClusterHttpServer(dependencies: ClusterHttpDependencies): 
     if (!authorized(request, reply)) return reply;
     let drop: unknown;
     try {
-      drop = (JSON.parse(Buffer.isBuffer(request.body) ? request.body.toString("utf8") : "{}") as {
-        drop?: unknown;
-      }).drop;
+      drop = (
+        JSON.parse(Buffer.isBuffer(request.body) ? request.body.toString("utf8") : "{}") as {
+          drop?: unknown;
+        }
+      ).drop;
     } catch {
-      return reply.code(400).send({ error: "body must be JSON {\"drop\": [ids]}" });
+      return reply.code(400).send({ error: 'body must be JSON {"drop": [ids]}' });
     }
     if (!Array.isArray(drop) || !drop.every((id) => typeof id === "string")) {
-      return reply.code(400).send({ error: "body must be JSON {\"drop\": [ids]}" });
+      return reply.code(400).send({ error: 'body must be JSON {"drop": [ids]}' });
     }
     driver.setDropped(drop as string[]);
     return { dropped: driver.transport.droppedPeers() };

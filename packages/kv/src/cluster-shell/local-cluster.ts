@@ -99,8 +99,7 @@ export class LocalCluster {
     const options = this.options;
     const index = this.nodes.length + 1;
     const id = `n${index}`;
-    const port = async (base: number) =>
-      base === 0 ? freePort(options.bind) : base + index - 1;
+    const port = async (base: number) => (base === 0 ? freePort(options.bind) : base + index - 1);
     const respPort = await port(options.respPortBase);
     const httpPort = await port(options.httpPortBase);
     const peerPort = await port(options.peerPortBase);

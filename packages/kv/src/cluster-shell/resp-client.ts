@@ -3,7 +3,7 @@
  * the chaos harness and the cluster-aware client use it; the package does not
  * depend on ioredis). Replies are matched to commands in order.
  */
-import { connect as tcpConnect, type Socket } from "node:net";
+import { type Socket, connect as tcpConnect } from "node:net";
 import { ShellError, ShellErrorCode } from "./errors.js";
 
 export type RespValue = string | number | Buffer | null | RespValue[];
@@ -60,7 +60,10 @@ function parseValue(buffer: Buffer, at: number): Parsed {
 function encodeCommand(args: readonly (string | Uint8Array | number)[]): Buffer {
   const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
   for (const arg of args) {
-    const bytes = typeof arg === "string" || typeof arg === "number" ? Buffer.from(String(arg)) : Buffer.from(arg);
+    const bytes =
+      typeof arg === "string" || typeof arg === "number"
+        ? Buffer.from(String(arg))
+        : Buffer.from(arg);
     parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from("\r\n"));
   }
   return Buffer.concat(parts);
@@ -94,7 +97,12 @@ export class RespClient {
       });
       socket.once("error", (error) => {
         clearTimeout(timer);
-        reject(new ShellError(ShellErrorCode.CLIENT, `cannot connect to ${host}:${port}: ${error.message}`));
+        reject(
+          new ShellError(
+            ShellErrorCode.CLIENT,
+            `cannot connect to ${host}:${port}: ${error.message}`,
+          ),
+        );
       });
     });
   }

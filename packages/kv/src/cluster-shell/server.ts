@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
-import type { ConflictMode, NodeTuning } from "../cluster/index.js";
+import { type ConflictMode, DEFAULT_TUNING, type NodeTuning } from "../cluster/index.js";
 import { type NodeServices, ServerStats } from "../commands/services.js";
 import type { ClientState } from "../commands/types.js";
 import { SHUTDOWN_DRAIN_TIMEOUT_MS } from "../limits.js";
@@ -19,6 +19,7 @@ import { MemoryStore } from "../storage/memory.js";
 import { formatMemberAddress } from "./address.js";
 import { ClusterCommandDispatcher } from "./commands.js";
 import { ClusterDriver } from "./driver.js";
+import { ShellError, ShellErrorCode } from "./errors.js";
 import { createClusterHttpServer } from "./http.js";
 
 export interface ClusterSettings {
@@ -111,8 +112,7 @@ export class ClusterServer {
       },
     };
     const respPort = config.port === 0 ? await freePort(config.bind) : config.port;
-    const httpPort =
-      config.httpPort === 0 ? undefined : config.httpPort;
+    const httpPort = config.httpPort === 0 ? undefined : config.httpPort;
     const peerPort = settings.peerPort === 0 ? await freePort(config.bind) : settings.peerPort;
     const host = settings.advertiseHost ?? config.bind;
     const driver = await ClusterDriver.start({
@@ -201,6 +201,35 @@ export class ClusterServer {
     })();
     return this.shutdown;
   }
+}
+
+/** Environment variable with core tunables as JSON (tests, chaos runs, experiments). */
+export const CLUSTER_TUNING_ENV = "SCALEOUT_KV_CLUSTER_TUNING";
+
+/**
+ * Parse `{"antiEntropyIntervalMs": 20, "gossip": {"suspectAfterMs": 500}}`:
+ * only known NodeTuning names with numeric values (gossip: an object of numbers).
+ */
+export function parseTuning(text: string | undefined): Partial<NodeTuning> | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const bad = (why: string) =>
+    new ShellError(ShellErrorCode.CLUSTER_CONFIG, `${CLUSTER_TUNING_ENV}: ${why}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw bad("not JSON");
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    throw bad("not an object");
+  for (const [name, value] of Object.entries(parsed)) {
+    if (!(name in DEFAULT_TUNING)) throw bad(`unknown tunable "${name}"`);
+    const numbers = typeof value === "object" && value !== null ? Object.values(value) : [value];
+    if (!numbers.every((n) => typeof n === "number" && Number.isFinite(n) && n >= 0)) {
+      throw bad(`"${name}" must be a non-negative number (or an object of them)`);
+    }
+  }
+  return parsed as Partial<NodeTuning>;
 }
 
 /** A free TCP port on `host` (bind to 0, read, close). */

@@ -1,0 +1,192 @@
+/**
+ * Real processes: a cluster of `scaleout kv node --cluster` processes started
+ * through LocalCluster (the same code as `scaleout kv up`), free ports on
+ * 127.0.0.1, temp data dirs, ioredis as the client. Bounded: one cluster for
+ * the whole file, each wait has a deadline.
+ */
+import { rmSync } from "node:fs";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  fetchStatus,
+  LocalCluster,
+  type LocalNode,
+  type ShellStatus,
+} from "../../src/cluster-shell/index.js";
+import { CLI, tempDir } from "../helpers.js";
+
+const TUNING = JSON.stringify({ antiEntropyIntervalMs: 20 });
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${String(last)})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function client(node: LocalNode): Redis {
+  const redis = new Redis({ host: "127.0.0.1", port: node.respPort, maxRetriesPerRequest: 0 });
+  redis.on("error", () => {}); // reconnects after a kill are expected
+  return redis;
+}
+
+/** Every running node sees every member up. */
+async function allUp(cluster: LocalCluster): Promise<void> {
+  await until("every member up everywhere", async () =>
+    (await statuses(cluster)).every((status) => status.members.every((m) => m.up))
+      ? true
+      : undefined,
+  );
+}
+
+async function statuses(cluster: LocalCluster): Promise<ShellStatus[]> {
+  return Promise.all(
+    cluster.nodes
+      .filter((node) => node.process !== null)
+      .map((node) => fetchStatus(`127.0.0.1:${node.respPort}`)),
+  );
+}
+
+/** Every partition's home replicas report the same Merkle root; no hints or transfers left. */
+function converged(all: ShellStatus[]): boolean {
+  const roots = new Map<string, Set<string>>();
+  for (const status of all) {
+    if (status.hintBacklog.length > 0 || status.transfersOut.length > 0) return false;
+    for (const [partition, root] of Object.entries(status.roots)) {
+      const set = roots.get(partition) ?? new Set<string>();
+      set.add(root);
+      roots.set(partition, set);
+    }
+  }
+  return [...roots.values()].every((set) => set.size === 1);
+}
+
+describe("a cluster of real node processes", () => {
+  let cluster: LocalCluster;
+  let dir: string;
+  const clients: Redis[] = [];
+  const open = (node: LocalNode) => {
+    const redis = client(node);
+    clients.push(redis);
+    return redis;
+  };
+
+  beforeAll(async () => {
+    dir = tempDir("cluster");
+    cluster = await LocalCluster.start({
+      nodes: 3,
+      dataRoot: dir,
+      cliEntry: CLI,
+      bind: "127.0.0.1",
+      respPortBase: 0,
+      httpPortBase: 0,
+      peerPortBase: 0,
+      dcs: 1,
+      mode: "siblings",
+      appendfsync: "everysec",
+      logLevel: "warn",
+      env: { SCALEOUT_KV_CLUSTER_TUNING: TUNING },
+    });
+    await allUp(cluster);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const redis of clients) redis.disconnect();
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it("a write through one node is read through another; counters and deletes", async () => {
+    const [n1, , n3] = cluster.nodes;
+    const a = open(n1!);
+    const c = open(n3!);
+    expect(await a.set("greeting", "hello")).toBe("OK");
+    expect(await c.get("greeting")).toBe("hello");
+    expect(await a.set(Buffer.from([0, 255]), Buffer.from([13, 10]))).toBe("OK");
+    expect(await c.getBuffer(Buffer.from([0, 255]))).toEqual(Buffer.from([13, 10]));
+    expect(await a.incr("visits")).toBe(1);
+    expect(await c.incrby("visits", 5)).toBe(6);
+    expect(await c.decr("visits")).toBe(5);
+    expect(await a.get("visits")).toBe("5");
+    expect(await c.exists("greeting", "nothing")).toBe(1);
+    expect(await a.del("greeting", "nothing")).toBe(1);
+    expect(await c.get("greeting")).toBeNull();
+    await expect(a.mget("x", "y")).rejects.toThrow(/not supported in cluster mode/);
+  });
+
+  it("KV.GET shows siblings after concurrent blind writes; a KV.PUT with the context resolves them", async () => {
+    const [n1, n2] = cluster.nodes;
+    const a = open(n1!);
+    const b = open(n2!);
+    await Promise.all([
+      a.call("KV.PUT", "cart", "", "apple"),
+      b.call("KV.PUT", "cart", "", "pear"),
+    ]);
+    const [context, values] = (await a.call("KV.GET", "cart")) as [string, string[]];
+    expect([...values].sort()).toEqual(["apple", "pear"]);
+    // GET answers one value (the newest) so Redis clients keep working.
+    expect(["apple", "pear"]).toContain(await b.get("cart"));
+    await b.call("KV.PUT", "cart", context, "apple+pear", "W", "3");
+    const [, resolved] = (await a.call("KV.GET", "cart", "R", "3")) as [string, string[]];
+    expect(resolved).toEqual(["apple+pear"]);
+    await expect(a.call("KV.GET", "cart", "R", "4")).rejects.toThrow(/SCALEOUT_ERR_KV_BAD_QUORUM/);
+  });
+
+  it("kill -9 of one node: W=2 writes still succeed; it comes back and converges", async () => {
+    const [n1, n2, n3] = cluster.nodes;
+    const a = open(n1!);
+    await cluster.kill(n3!.id);
+    for (let i = 0; i < 50; i++) expect(await a.set(`down:${i}`, `v${i}`)).toBe("OK");
+    // W=3 cannot be met with a replica dead: a clear error naming the count.
+    await expect(a.call("KV.PUT", "strict", "", "x", "W", "3")).rejects.toThrow(
+      /SCALEOUT_ERR_KV_(TIMEOUT|UNAVAILABLE)/,
+    );
+    await cluster.restart(n3!.id);
+    await allUp(cluster);
+    // Converged: identical Merkle roots on every partition's replicas.
+    await until("convergence after restart", async () =>
+      converged(await statuses(cluster)) ? true : undefined,
+    );
+    const n3Status = await fetchStatus(`127.0.0.1:${n3!.respPort}`);
+    const n2Status = await fetchStatus(`127.0.0.1:${n2!.respPort}`);
+    expect(n3Status.keys).toBe(n2Status.keys);
+    // Read at R=1 from the returned node alone sees the writes it missed.
+    const c = open(n3!);
+    for (let i = 0; i < 50; i += 7) {
+      const [, values] = (await c.call("KV.GET", `down:${i}`, "R", "1")) as [string, string[]];
+      expect(values).toEqual([`v${i}`]);
+    }
+  }, 90_000);
+
+  it("a 4th node joins: ranges move to it and every key stays readable", async () => {
+    const [n1] = cluster.nodes;
+    const a = open(n1!);
+    const pipeline = a.pipeline();
+    for (let i = 0; i < 400; i++) pipeline.set(`join:${i}`, String(i));
+    await pipeline.exec();
+    const n4 = await cluster.addNode();
+    const d = open(n4);
+    await until(
+      "transfers to n4",
+      async () => {
+        const all = await statuses(cluster);
+        const fourth = all.find((status) => status.id === "n4");
+        return fourth !== undefined && fourth.keys > 0 && converged(all) ? true : undefined;
+      },
+      60_000,
+    );
+    const fourth = await fetchStatus(`127.0.0.1:${n4.respPort}`);
+    // With N=3 of 4 nodes, a node is home for ~3/4 of the partitions.
+    expect(fourth.partitionsOwned).toBeGreaterThan(128);
+    expect(fourth.partitionsOwned).toBeLessThan(256);
+    for (let i = 0; i < 400; i += 13) expect(await d.get(`join:${i}`)).toBe(String(i));
+  }, 120_000);
+});
