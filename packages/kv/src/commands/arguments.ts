@@ -64,10 +64,13 @@ export function parseFloatArgument(arg: Uint8Array): number | undefined {
  * fixed notation, no exponent, trailing zeros removed. Redis computes in
  * long double and prints 17 decimals; we compute in double and keep 15
  * significant digits, which prints the same for everyday increments
- * (0.1 + 0.2 gives "0.3" in both).
+ * (0.1 + 0.2 gives "0.3" in both). Beyond 2^53 the low digits can differ
+ * from Redis's (a double has 53 bits of mantissa, a long double 64).
  */
 export function formatHumanFloat(value: number): string {
   if (value === 0) return "0";
+  // Integral results print exactly (Redis prints -2^63 as -9223372036854775808, not -9.2e18).
+  if (Number.isInteger(value) && Math.abs(value) < 2 ** 64) return BigInt(value).toString();
   let text = value.toPrecision(15);
   if (text.includes("e")) text = exponentToFixed(text);
   if (text.includes(".")) text = text.replace(/0+$/, "").replace(/\.$/, "");

@@ -76,7 +76,7 @@ export class CommandDispatcher {
       };
       return handler(context, args);
     };
-    const scope = lockScope(spec, args, positions);
+    const scope = this.scheduler.usesLocks ? lockScope(spec, args, positions) : NO_LOCK;
     if (scope.kind === "none") {
       try {
         const reply = run();

@@ -27,6 +27,8 @@
  */
 export interface Scheduler {
   readonly sequentialClients: boolean;
+  /** False when `run` ignores its scope (so callers need not compute one). */
+  readonly usesLocks: boolean;
   readonly pending: number;
   run<T>(scope: LockScope, task: () => T | Promise<T>): T | Promise<T>;
   idle(): Promise<void>;
@@ -42,6 +44,7 @@ export const ALL_KEYS: LockScope = { kind: "all" };
 
 export class CommandScheduler implements Scheduler {
   readonly sequentialClients = false;
+  readonly usesLocks = true;
   private readonly tails = new Map<string, Promise<void>>();
   private barrier: Promise<void> | undefined;
   private inFlight = 0;
@@ -139,6 +142,7 @@ export class CommandScheduler implements Scheduler {
  */
 export class ImmediateScheduler implements Scheduler {
   readonly sequentialClients = true;
+  readonly usesLocks = false;
   readonly pending = 0;
 
   run<T>(_scope: LockScope, task: () => T | Promise<T>): T | Promise<T> {

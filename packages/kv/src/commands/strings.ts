@@ -100,7 +100,6 @@ function expiryFrom(
 
 /** parseExtendedStringArgumentsOrReply for SET (command "set") and GETEX (command "getex"). */
 function parseExtendedOptions(
-  context: CommandContext,
   args: Buffer[],
   from: number,
   command: "set" | "getex",
@@ -227,21 +226,51 @@ function resolveExpiry(context: CommandContext, options: SetOptions): Reply | un
   return undefined;
 }
 
-export async function getCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
-  const entry = await lookupRead(context, args[1]!);
-  return bulkOrNull(entry?.value);
+/**
+ * Applies `next` to a value that may or may not be a promise, staying
+ * synchronous when it is not. The hot commands use it so that, on the memory
+ * engine, they answer without allocating a single promise.
+ */
+function andThen<T, R>(
+  value: T | Promise<T>,
+  next: (resolved: T) => R | Promise<R>,
+): R | Promise<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
+function countLookup(
+  context: CommandContext,
+  entry: StoredEntry | undefined,
+): StoredEntry | undefined {
+  if (entry === undefined) context.services.stats.keyspaceMisses++;
+  else context.services.stats.keyspaceHits++;
+  return entry;
+}
+
+export function getCommand(context: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
+  return andThen(context.store.get(args[1]!), (entry) =>
+    bulkOrNull(countLookup(context, entry)?.value),
+  );
 }
 
 /** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] */
-export async function setCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
-  const options = parseExtendedOptions(context, args, 3, "set");
+export function setCommand(context: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
+  if (args.length === 3) {
+    // Plain SET: no options, no read.
+    return andThen(context.store.put(args[1]!, args[2]!, { expiresAtMs: 0, flags: 0 }), () => OK);
+  }
+  return setWithOptions(context, args);
+}
+
+async function setWithOptions(context: CommandContext, args: Buffer[]): Promise<Reply> {
+  const options = parseExtendedOptions(args, 3, "set");
   if (isReply(options)) return options;
   const invalid = resolveExpiry(context, options);
   if (invalid !== undefined) return invalid;
   const key = args[1]!;
   const store = context.store;
   const expiry = options.expiry;
-  // A plain SET needs no read; NX, XX, GET and KEEPTTL do.
+  // A SET without NX, XX, GET or KEEPTTL needs no read.
   const needsRead = options.nx || options.xx || options.get || expiry.kind === "keep";
   const existing = needsRead ? await store.get(key) : undefined;
   let reply: Reply = OK;
@@ -295,7 +324,7 @@ export async function getdelCommand(context: CommandContext, args: Buffer[]): Pr
 
 /** GETEX key [EX s|PX ms|EXAT t|PXAT t|PERSIST] */
 export async function getexCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
-  const options = parseExtendedOptions(context, args, 2, "getex");
+  const options = parseExtendedOptions(args, 2, "getex");
   if (isReply(options)) return options;
   const key = args[1]!;
   const existing = await lookupRead(context, key);
@@ -337,10 +366,9 @@ function pairs(args: Buffer[]): PutItem[] {
   return items;
 }
 
-export async function msetCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
+export function msetCommand(context: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
   if (args.length % 2 === 0) return wrongArity(context.spec.name);
-  await context.store.putMany(pairs(args));
-  return OK;
+  return andThen(context.store.putMany(pairs(args)), () => OK);
 }
 
 export async function msetnxCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {
@@ -422,34 +450,38 @@ export async function setrangeCommand(context: CommandContext, args: Buffer[]): 
   return integer(length);
 }
 
-async function incrementBy(
+function incrementBy(
   context: CommandContext,
   key: Uint8Array,
   delta: bigint,
-): Promise<Reply> {
-  const existing = await context.store.get(key);
-  let current = 0n;
-  if (existing !== undefined) {
-    const parsed = parseInt64(existing.value);
-    if (parsed === undefined) return NOT_INTEGER;
-    current = parsed;
-  }
-  const next = current + delta;
-  if (!isInt64(next)) return OVERFLOW;
-  await context.store.put(key, Buffer.from(next.toString()), {
-    expiresAtMs: existing?.expiresAtMs ?? 0,
-    flags: existing?.flags ?? 0,
+): Reply | Promise<Reply> {
+  return andThen(context.store.get(key), (existing) => {
+    let current = 0n;
+    if (existing !== undefined) {
+      const parsed = parseInt64(existing.value);
+      if (parsed === undefined) return NOT_INTEGER;
+      current = parsed;
+    }
+    const next = current + delta;
+    if (!isInt64(next)) return OVERFLOW;
+    const stored = context.store.put(key, Buffer.from(next.toString()), {
+      expiresAtMs: existing?.expiresAtMs ?? 0,
+      flags: existing?.flags ?? 0,
+    });
+    const reply = integer(
+      next >= -9007199254740991n && next <= 9007199254740991n ? Number(next) : next,
+    );
+    return andThen(stored, () => reply);
   });
-  return integer(next >= -9007199254740991n && next <= 9007199254740991n ? Number(next) : next);
 }
 
 export function incrCommand(sign: 1n | -1n) {
-  return (context: CommandContext, args: Buffer[]): Promise<Reply> =>
+  return (context: CommandContext, args: Buffer[]): Reply | Promise<Reply> =>
     incrementBy(context, args[1]!, sign);
 }
 
 export function incrbyCommand(sign: 1n | -1n) {
-  return async (context: CommandContext, args: Buffer[]): Promise<Reply> => {
+  return (context: CommandContext, args: Buffer[]): Reply | Promise<Reply> => {
     const delta = parseInt64(args[2]!);
     if (delta === undefined) return NOT_INTEGER;
     if (sign === -1n && delta === INT64_MIN) return DECREMENT_OVERFLOW;
