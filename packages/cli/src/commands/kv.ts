@@ -18,15 +18,18 @@ import {
   CLUSTER_TUNING_ENV,
   ClusterServer,
   clusterConnectionHelp,
+  DEFAULT_CHAOS_OPTIONS,
   DEFAULT_CLUSTER_SETTINGS,
   DEFAULT_LOCAL_CLUSTER_OPTIONS,
   fetchStatus,
+  formatChaosReport,
   formatStatus,
   LocalCluster,
   parseHostPort,
   parseTuning,
   requestLeave,
   requestRemove,
+  runChaos,
   runClusterUntilStopped,
   ShellError,
   setFault,
@@ -211,7 +214,8 @@ export function kvCommand(): Command {
     .addCommand(statusCommand())
     .addCommand(leaveCommand())
     .addCommand(removeCommand())
-    .addCommand(faultCommand());
+    .addCommand(faultCommand())
+    .addCommand(chaosCommand());
 }
 
 // --- cluster (issue 9): flags map onto @scaleout/kv/cluster-shell -----------
@@ -398,4 +402,73 @@ function faultCommand(): Command {
         throw asCliError(error);
       }
     });
+}
+
+function chaosCommand(): Command {
+  return new Command("chaos")
+    .description(
+      "fault harness: node processes, concurrent clients, kill -9, SIGSTOP pauses, partitions (transport fault layer); prints writes attempted/acknowledged/lost and time to converge",
+    )
+    .option("--nodes <n>", "node processes", integerOption(3, 16), DEFAULT_CHAOS_OPTIONS.nodes)
+    .option(
+      "--clients <n>",
+      "concurrent clients",
+      integerOption(1, 64),
+      DEFAULT_CHAOS_OPTIONS.clients,
+    )
+    .option(
+      "--keys <n>",
+      "keys (each a set of elements)",
+      integerOption(1, 10_000),
+      DEFAULT_CHAOS_OPTIONS.keys,
+    )
+    .option(
+      "--duration <seconds>",
+      "time under faults",
+      integerOption(5, 3600),
+      DEFAULT_CHAOS_OPTIONS.durationMs / 1000,
+    )
+    .option(
+      "--mode <mode>",
+      "siblings | lww | both",
+      choiceOption(["siblings", "lww", "both"] as const),
+      "both",
+    )
+    .option(
+      "--seed <n>",
+      "random seed of the workload and the faults",
+      integerOption(1),
+      DEFAULT_CHAOS_OPTIONS.seed,
+    )
+    .action(
+      async (options: {
+        nodes: number;
+        clients: number;
+        keys: number;
+        duration: number;
+        mode: "siblings" | "lww" | "both";
+        seed: number;
+      }) => {
+        const modes =
+          options.mode === "both" ? (["siblings", "lww"] as const) : ([options.mode] as const);
+        let lostInSiblingMode = 0;
+        for (const mode of modes) {
+          const report = await runChaos({
+            ...DEFAULT_CHAOS_OPTIONS,
+            cliEntry: process.argv[1]!,
+            nodes: options.nodes,
+            clients: options.clients,
+            keys: options.keys,
+            durationMs: options.duration * 1000,
+            mode,
+            seed: options.seed,
+            progress: (message) => process.stderr.write(`chaos: ${message}\n`),
+          });
+          process.stdout.write(formatChaosReport(report));
+          if (mode === "siblings") lostInSiblingMode = report.lost + (report.converged ? 0 : 1);
+        }
+        if (lostInSiblingMode > 0)
+          throw new CliError("sibling mode lost acknowledged writes or did not converge", 1);
+      },
+    );
 }

@@ -6,6 +6,7 @@
  */
 export * from "./address.js";
 export * from "./admin.js";
+export * from "./chaos.js";
 export * from "./commands.js";
 export * from "./constants.js";
 export * from "./driver.js";
