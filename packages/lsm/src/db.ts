@@ -88,6 +88,7 @@ class SnapshotHandle implements Snapshot {
   released = false;
   constructor(
     readonly sequence: number,
+    readonly owner: LsmDatabase,
     private readonly onRelease: (snapshot: SnapshotHandle) => void,
   ) {}
   release(): void {
@@ -612,7 +613,7 @@ export class LsmDatabase implements Database {
     this.checkOpen();
     const seq = this.lastSeq;
     this.snapshots.set(seq, (this.snapshots.get(seq) ?? 0) + 1);
-    return new SnapshotHandle(seq, (snapshot) => {
+    return new SnapshotHandle(seq, this, (snapshot) => {
       const count = this.snapshots.get(snapshot.sequence) ?? 0;
       if (count <= 1) this.snapshots.delete(snapshot.sequence);
       else this.snapshots.set(snapshot.sequence, count - 1);
@@ -621,7 +622,7 @@ export class LsmDatabase implements Database {
 
   private readSequence(snapshot: Snapshot | undefined): number {
     if (snapshot === undefined) return this.lastSeq;
-    if (!(snapshot instanceof SnapshotHandle) || snapshot.released) {
+    if (!(snapshot instanceof SnapshotHandle) || snapshot.released || snapshot.owner !== this) {
       throw new LsmError(
         LsmErrorCode.SNAPSHOT_RELEASED,
         "snapshot was released or does not belong to this database",

@@ -19,6 +19,7 @@ import {
   TABLE_WRITE_BUFFER_BYTES,
 } from "./constants.js";
 import { maskedCrc32c } from "./crc32c.js";
+import { compareKeys } from "./internal-key.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { FOOTER_CRC_OFFSET, FOOTER_MAGIC_OFFSET, writeU64 } from "./table-format.js";
 import type { TableMeta } from "./version.js";
@@ -79,7 +80,7 @@ export class TableBuilder {
       this.smallestKey = Buffer.from(key);
       this.smallestSeq = seq;
     }
-    if (this.lastHashedKey === null || !this.lastHashedKey.equals(key)) {
+    if (this.lastHashedKey === null || compareKeys(this.lastHashedKey, key) !== 0) {
       if (this.hashCount === this.hashes.length) {
         const grown = new Uint32Array(this.hashes.length * 2);
         grown.set(this.hashes);
