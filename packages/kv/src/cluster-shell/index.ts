@@ -7,6 +7,7 @@
 export * from "./address.js";
 export * from "./admin.js";
 export * from "./chaos.js";
+export * from "./client.js";
 export * from "./commands.js";
 export * from "./constants.js";
 export * from "./driver.js";

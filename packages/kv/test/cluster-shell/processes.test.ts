@@ -8,6 +8,7 @@ import { rmSync } from "node:fs";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  ClusterClient,
   fetchStatus,
   LocalCluster,
   type LocalNode,
@@ -138,6 +139,22 @@ describe("a cluster of real node processes", () => {
     const [, resolved] = (await a.call("KV.GET", "cart", "R", "3")) as [string, string[]];
     expect(resolved).toEqual(["apple+pear"]);
     await expect(a.call("KV.GET", "cart", "R", "4")).rejects.toThrow(/SCALEOUT_ERR_KV_BAD_QUORUM/);
+  });
+
+  it("the cluster-aware client routes each key to a home replica", async () => {
+    const seeds = cluster.nodes.map((node) => `127.0.0.1:${node.respPort}`);
+    const routed = await ClusterClient.connect(seeds);
+    try {
+      for (let i = 0; i < 30; i++) expect(await routed.set(`routed:${i}`, `r${i}`)).toBe("OK");
+      const other = open(cluster.nodes[1]!);
+      for (let i = 0; i < 30; i += 3) expect(await other.get(`routed:${i}`)).toBe(`r${i}`);
+      expect(cluster.nodes.map((n) => n.id)).toContain(routed.coordinatorFor("routed:1"));
+      const before = await routed.kvGet("routed:1");
+      await routed.kvPut("routed:1", before.context, "next");
+      expect((await routed.kvGet("routed:1")).siblings.map(String)).toEqual(["next"]);
+    } finally {
+      routed.close();
+    }
   });
 
   it("kill -9 of one node: W=2 writes still succeed; it comes back and converges", async () => {
