@@ -242,6 +242,8 @@ export default defineSuite({
             peerFlushAndCompactionMiB: Math.round(peerWrittenMiB),
             peerWriteAmplificationApprox: Number(((peerWrittenMiB + userMiB) / userMiB).toFixed(2)),
             stallMs: overwriteStats.writeStalls.stallMs,
+            stallStops: overwriteStats.writeStalls.stops,
+            stallSlowdowns: overwriteStats.writeStalls.slowdowns,
             oursDiskMiB: Math.round(dirBytes(join(root, "ours-random")) / 2 ** 20),
             peerDiskMiB: Math.round(dirBytes(join(root, "peer-random")) / 2 ** 20),
           };
