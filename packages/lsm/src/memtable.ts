@@ -8,10 +8,15 @@
  * key is a separate node (sequence numbers differ), which is what snapshots need.
  * The memtable is bounded by `approximateSizeBytes`; the engine switches to a
  * fresh one when it passes the configured size.
+ *
+ * Each node also holds its key as a latin1 string: decoding maps every byte to
+ * one UTF-16 code unit of the same value, so JavaScript's string order is
+ * exactly bytewise order, and V8 compares flat strings natively. That halves
+ * the cost of an insert (~20 comparisons) against comparing Buffers byte by
+ * byte, for one string per entry (counted in the size bound).
  */
 import { MAX_SEQUENCE } from "./constants.js";
 import type { InternalIterator } from "./internal-iterator.js";
-import { compareKeys } from "./internal-key.js";
 
 const MAX_HEIGHT = 12;
 /** Each level holds 1/4 of the nodes of the level below (LevelDB's branching). */
@@ -23,6 +28,8 @@ class SkipNode {
   readonly next: (SkipNode | null)[];
   constructor(
     readonly key: Buffer,
+    /** `key` decoded as latin1: compares like the bytes. */
+    readonly text: string,
     readonly seq: number,
     readonly type: number,
     readonly value: Buffer,
@@ -32,10 +39,16 @@ class SkipNode {
   }
 }
 
+/** True when `node` sorts before (text, seq): smaller key, or same key and newer. */
+function before(node: SkipNode, text: string, seq: number): boolean {
+  const nodeText = node.text;
+  return nodeText < text || (nodeText === text && node.seq > seq);
+}
+
 const EMPTY: Buffer = Buffer.alloc(0);
 
 export class Memtable {
-  private readonly head = new SkipNode(EMPTY, MAX_SEQUENCE, 0, EMPTY, MAX_HEIGHT);
+  private readonly head = new SkipNode(EMPTY, "", MAX_SEQUENCE, 0, EMPTY, MAX_HEIGHT);
   private height = 1;
   private readonly prevScratch: SkipNode[] = new Array<SkipNode>(MAX_HEIGHT);
   private randomState = 0x2545f491;
@@ -51,15 +64,14 @@ export class Memtable {
   }
 
   add(key: Buffer, seq: number, type: number, value: Buffer): void {
+    const text = key.toString("latin1");
     const prev = this.prevScratch;
     let node = this.head;
     for (let level = this.height - 1; level >= 0; level--) {
       for (;;) {
         const next = node.next[level]!;
-        if (next === null) break;
-        const c = compareKeys(next.key, key);
-        if (c < 0 || (c === 0 && next.seq > seq)) node = next;
-        else break;
+        if (next === null || !before(next, text, seq)) break;
+        node = next;
       }
       prev[level] = node;
     }
@@ -68,13 +80,14 @@ export class Memtable {
       for (let level = this.height; level < height; level++) prev[level] = this.head;
       this.height = height;
     }
-    const created = new SkipNode(key, seq, type, value, height);
+    const created = new SkipNode(key, text, seq, type, value, height);
     for (let level = 0; level < height; level++) {
       const before = prev[level]!;
       created.next[level] = before.next[level]!;
       before.next[level] = created;
     }
-    this.approximateSizeBytes += key.length + value.length + NODE_OVERHEAD_BYTES;
+    // The key is held twice: the bytes and the latin1 string.
+    this.approximateSizeBytes += 2 * key.length + value.length + NODE_OVERHEAD_BYTES;
     this.entryCount++;
     if (seq > this.largestSeq) this.largestSeq = seq;
   }
@@ -84,8 +97,9 @@ export class Memtable {
    * `type` to tell a value from a tombstone.
    */
   get(key: Buffer, seq: number): { type: number; value: Buffer } | null {
-    const node = this.findGreaterOrEqual(key, seq);
-    if (node !== null && compareKeys(node.key, key) === 0) return node;
+    const text = key.toString("latin1");
+    const node = this.findGreaterOrEqual(text, seq);
+    if (node !== null && node.text === text) return node;
     return null;
   }
 
@@ -93,36 +107,30 @@ export class Memtable {
     return new MemtableIterator(this);
   }
 
-  /** @internal First node >= (key, seq). */
-  findGreaterOrEqual(key: Buffer, seq: number): SkipNode | null {
+  /** @internal First node >= (text, seq); `text` is a key decoded as latin1. */
+  findGreaterOrEqual(text: string, seq: number): SkipNode | null {
     let node = this.head;
     let level = this.height - 1;
     for (;;) {
       const next = node.next[level]!;
-      if (next !== null) {
-        const c = compareKeys(next.key, key);
-        if (c < 0 || (c === 0 && next.seq > seq)) {
-          node = next;
-          continue;
-        }
+      if (next !== null && before(next, text, seq)) {
+        node = next;
+        continue;
       }
       if (level === 0) return next;
       level--;
     }
   }
 
-  /** @internal Last node < (key, seq), or null when none. */
-  findLessThan(key: Buffer, seq: number): SkipNode | null {
+  /** @internal Last node < (text, seq), or null when none. */
+  findLessThan(text: string, seq: number): SkipNode | null {
     let node = this.head;
     let level = this.height - 1;
     for (;;) {
       const next = node.next[level]!;
-      if (next !== null) {
-        const c = compareKeys(next.key, key);
-        if (c < 0 || (c === 0 && next.seq > seq)) {
-          node = next;
-          continue;
-        }
+      if (next !== null && before(next, text, seq)) {
+        node = next;
+        continue;
       }
       if (level === 0) return node === this.head ? null : node;
       level--;
@@ -192,14 +200,15 @@ class MemtableIterator implements InternalIterator {
     this.node = this.table.last();
   }
   seek(key: Buffer, seq: number): void {
-    this.node = this.table.findGreaterOrEqual(key, seq);
+    this.node = this.table.findGreaterOrEqual(key.toString("latin1"), seq);
   }
   seekForPrev(key: Buffer, seq: number): void {
-    const node = this.table.findGreaterOrEqual(key, seq);
-    if (node !== null && node.seq === seq && compareKeys(node.key, key) === 0) {
+    const text = key.toString("latin1");
+    const node = this.table.findGreaterOrEqual(text, seq);
+    if (node !== null && node.seq === seq && node.text === text) {
       this.node = node;
     } else {
-      this.node = this.table.findLessThan(key, seq);
+      this.node = this.table.findLessThan(text, seq);
     }
   }
   next(): void {
@@ -207,7 +216,7 @@ class MemtableIterator implements InternalIterator {
   }
   prev(): void {
     const node = this.node!;
-    this.node = this.table.findLessThan(node.key, node.seq);
+    this.node = this.table.findLessThan(node.text, node.seq);
   }
   close(): void {
     this.node = null;
