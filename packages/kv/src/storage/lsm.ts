@@ -5,6 +5,9 @@
  * log record is fsynced; concurrent writers share one fsync), everysec →
  * "everysec", no → "never".
  *
+ * Reads go through a write-through row cache of decoded entries
+ * (row-cache.ts, DEFAULT_ROW_CACHE_SIZE_BYTES) before the engine.
+ *
  * Costs worth knowing: DEL reads before deleting (to answer 0 or 1); DBSIZE,
  * KEYS, FLUSHALL and the keyspace line of INFO scan the whole tree (O(n));
  * RANDOMKEY seeks to a random prefix, so it is random but not uniform.
