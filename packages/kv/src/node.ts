@@ -154,6 +154,7 @@ export class KvNode {
           config.outputBufferLimitBytes,
           config.maxClients,
           stats,
+          () => config.idleTimeoutSeconds,
         );
         ports.memcached = await memcached.listen(config.memcachedPort, config.bind);
       }

@@ -229,8 +229,10 @@ describe("limits and lifecycle", () => {
       const third = await RawClient.connect(node.port);
       expect(await third.read()).toEqual({ t: "-", v: "ERR max number of clients reached" });
       expect(await third.waitClosed()).toBe(true);
-      // Idle clients are dropped after the 1 s timeout.
+      // Idle clients are dropped after the 1 s timeout, on both protocols.
+      const memcachedIdle = await RawClient.connect(node.memcachedPort);
       expect(await second.waitClosed(5000)).toBe(true);
+      expect(await memcachedIdle.waitClosed(5000)).toBe(true);
       expect((await fetch(`http://127.0.0.1:${node.httpPort}/kv/k`)).status).toBe(401);
       const authorized = await fetch(`http://127.0.0.1:${node.httpPort}/kv/k`, {
         headers: { authorization: "Bearer s3cret" },

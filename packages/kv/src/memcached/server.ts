@@ -77,6 +77,7 @@ export class MemcachedConnection {
   private head = 0;
   private closing = false;
   private flushScheduled = false;
+  lastInteractionMs = Date.now();
 
   constructor(
     private readonly socket: Socket,
@@ -101,6 +102,7 @@ export class MemcachedConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
+    this.lastInteractionMs = Date.now();
     let input = chunk;
     if (this.pending !== undefined) {
       input = this.fillPending(input);
@@ -648,6 +650,7 @@ export class MemcachedServer {
     totalConnections: 0,
   };
   readonly startedAtMs = Date.now();
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly store: KeyValueStore,
@@ -656,9 +659,20 @@ export class MemcachedServer {
     readonly outputBufferLimitBytes: number,
     private readonly maxClients: number,
     private readonly serverStats: ServerStats,
+    /** Read at each check, so CONFIG SET timeout applies here too; 0 = never. */
+    private readonly idleTimeoutSeconds: () => number = () => 0,
   ) {
     this.server = createServer((socket) => this.accept(socket));
     this.server.on("error", (cause) => logger.error({ err: cause }, "memcached listener error"));
+  }
+
+  private closeIdleClients(): void {
+    const timeoutSeconds = this.idleTimeoutSeconds();
+    if (timeoutSeconds <= 0) return;
+    const now = Date.now();
+    for (const connection of this.connections) {
+      if (now - connection.lastInteractionMs > timeoutSeconds * 1000) connection.kill();
+    }
   }
 
   listen(port: number, host: string): Promise<number> {
@@ -669,6 +683,8 @@ export class MemcachedServer {
         this.server.off("error", onError);
         resolve((this.server.address() as AddressInfo).port);
       });
+      this.idleTimer = setInterval(() => this.closeIdleClients(), 1000);
+      this.idleTimer.unref();
     });
   }
 
@@ -677,6 +693,7 @@ export class MemcachedServer {
   }
 
   async close(): Promise<void> {
+    if (this.idleTimer !== undefined) clearInterval(this.idleTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of this.connections) connection.drainAndClose();
     await closed;
