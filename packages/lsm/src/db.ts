@@ -49,7 +49,13 @@ import type { InternalIterator } from "./internal-iterator.js";
 import { compareKeys } from "./internal-key.js";
 import { LevelIterator } from "./level-iterator.js";
 import { LockFile } from "./lock-file.js";
-import { applyBatchPayload, batchRecordSize, encodeBatchRecord } from "./log-format.js";
+import {
+  applyBatchPayload,
+  batchRecordSize,
+  encodeBatchRecord,
+  encodeSingleRecord,
+  singleRecordSize,
+} from "./log-format.js";
 import { readLogRecords } from "./log-reader.js";
 import { LogWriter } from "./log-writer.js";
 import { readCurrentManifest, writeManifest } from "./manifest.js";
@@ -69,20 +75,30 @@ import type {
   Snapshot,
 } from "./types.js";
 import { type TableMeta, Version } from "./version.js";
-import { checkKey, WriteBatch } from "./write-batch.js";
+import { checkKey, checkValue, WriteBatch } from "./write-batch.js";
 
 /** Opens (or creates) the database in `dir`. Only one open handle per directory is allowed. */
 export async function open(dir: string, options?: OpenOptions): Promise<Database> {
   return LsmDatabase.open(dir, resolveOptions(options));
 }
 
+/**
+ * One entry of the writer queue: a WriteBatch, a single put/delete (no batch
+ * object on the hot path), or, with neither, a request to switch to a new
+ * memtable (flush).
+ */
 interface WriteRequest {
-  /** null: not a write but a request to switch to a new memtable (flush). */
   batch: WriteBatch | null;
+  /** Single operation: its type, key and value (key null when not a single operation). */
+  type: number;
+  key: Buffer | null;
+  value: Buffer;
   sizeBytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
+
+const NO_VALUE: Buffer = Buffer.alloc(0);
 
 class SnapshotHandle implements Snapshot {
   released = false;
@@ -275,23 +291,25 @@ export class LsmDatabase implements Database {
   // -------------------------------------------------------------------------
 
   put(key: Uint8Array, value: Uint8Array): Promise<void> {
-    let batch: WriteBatch;
+    let k: Buffer;
+    let v: Buffer;
     try {
-      batch = new WriteBatch().put(key, value);
+      k = checkKey(key);
+      v = checkValue(value);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.enqueue(batch);
+    return this.enqueue(null, TYPE_VALUE, k, v);
   }
 
   delete(key: Uint8Array): Promise<void> {
-    let batch: WriteBatch;
+    let k: Buffer;
     try {
-      batch = new WriteBatch().delete(key);
+      k = checkKey(key);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.enqueue(batch);
+    return this.enqueue(null, TYPE_DELETION, k, NO_VALUE);
   }
 
   write(batch: WriteBatch): Promise<void> {
@@ -302,17 +320,31 @@ export class LsmDatabase implements Database {
     }
     if (batch.count === 0)
       return this.closed ? Promise.reject(this.closedError()) : Promise.resolve();
-    return this.enqueue(batch);
+    return this.enqueue(batch, 0, null, NO_VALUE);
   }
 
-  private enqueue(batch: WriteBatch | null): Promise<void> {
+  private enqueue(
+    batch: WriteBatch | null,
+    type: number,
+    key: Buffer | null,
+    value: Buffer,
+  ): Promise<void> {
     if (this.closed) return Promise.reject(this.closedError());
     if (this.backgroundError !== null) return Promise.reject(this.backgroundError);
     return new Promise<void>((resolve, reject) => {
-      const sizeBytes = batch === null ? 0 : batchRecordSize(batch);
-      this.queue.push({ batch, sizeBytes, resolve, reject });
+      const sizeBytes =
+        batch !== null
+          ? batchRecordSize(batch)
+          : key !== null
+            ? singleRecordSize(type, key, value)
+            : 0;
+      this.queue.push({ batch, type, key, value, sizeBytes, resolve, reject });
       if (!this.writing) void this.runWriter();
     });
+  }
+
+  private static isSwitch(request: WriteRequest): boolean {
+    return request.batch === null && request.key === null;
   }
 
   private async runWriter(): Promise<void> {
@@ -328,7 +360,7 @@ export class LsmDatabase implements Database {
           sliceStartMs = performance.now();
         }
         const head = this.queue[0]!;
-        if (head.batch === null) {
+        if (LsmDatabase.isSwitch(head)) {
           this.queue.shift();
           try {
             await this.switchMemtable();
@@ -363,7 +395,7 @@ export class LsmDatabase implements Database {
       first <= SMALL_GROUP_EXTRA_BYTES ? first + SMALL_GROUP_EXTRA_BYTES : MAX_GROUP_COMMIT_BYTES;
     while (count < this.queue.length) {
       const request = this.queue[count]!;
-      if (request.batch === null) break;
+      if (LsmDatabase.isSwitch(request)) break;
       if (count > 0 && sizeBytes + request.sizeBytes > maxGroupBytes) break;
       sizeBytes += request.sizeBytes;
       count++;
@@ -385,10 +417,17 @@ export class LsmDatabase implements Database {
     let offset = 0;
     let userBytes = 0;
     for (const request of group) {
-      const batch = request.batch!;
-      offset = encodeBatchRecord(buffer, offset, batch, seq);
-      seq += batch.count;
-      userBytes += batch.sizeBytes;
+      const batch = request.batch;
+      if (batch !== null) {
+        offset = encodeBatchRecord(buffer, offset, batch, seq);
+        seq += batch.count;
+        userBytes += batch.sizeBytes;
+      } else {
+        const key = request.key!;
+        offset = encodeSingleRecord(buffer, offset, request.type, key, request.value, seq);
+        seq += 1;
+        userBytes += key.length + request.value.length;
+      }
     }
     if (seq - 1 > MAX_SEQUENCE) {
       const error = new LsmError(LsmErrorCode.BACKGROUND, "sequence numbers exhausted (48-bit)");
@@ -642,7 +681,7 @@ export class LsmDatabase implements Database {
   // -------------------------------------------------------------------------
 
   async flush(): Promise<void> {
-    await this.enqueue(null);
+    await this.enqueue(null, 0, null, NO_VALUE);
     while (this.imms.length > 0) {
       if (this.backgroundError !== null) throw this.backgroundError;
       await this.waitForBackground();

@@ -45,6 +45,42 @@ export function batchRecordSize(batch: WriteBatch): number {
   return size;
 }
 
+/** Bytes a one-operation batch takes as a log record (put/delete without a WriteBatch). */
+export function singleRecordSize(type: number, key: Buffer, value: Buffer): number {
+  let size = LOG_HEADER_BYTES + BATCH_HEADER_BYTES + 1 + varintLength(key.length) + key.length;
+  if (type === TYPE_VALUE) size += varintLength(value.length) + value.length;
+  return size;
+}
+
+/** Encodes a one-operation batch; the same record format as encodeBatchRecord with count 1. */
+export function encodeSingleRecord(
+  out: Buffer,
+  offset: number,
+  type: number,
+  key: Buffer,
+  value: Buffer,
+  seq: number,
+): number {
+  const payloadStart = offset + LOG_HEADER_BYTES;
+  let p = payloadStart;
+  out.writeUIntLE(seq, p, 6);
+  out[p + 6] = 0;
+  out[p + 7] = 0;
+  out.writeUInt32LE(1, p + 8);
+  p += BATCH_HEADER_BYTES;
+  out[p++] = type;
+  p = putVarint32(out, p, key.length);
+  p += key.copy(out, p);
+  if (type === TYPE_VALUE) {
+    p = putVarint32(out, p, value.length);
+    p += value.copy(out, p);
+  }
+  out.writeUInt32LE(p - payloadStart, offset + 4);
+  out[offset + 8] = LOG_RECORD_WRITE_BATCH;
+  out.writeUInt32LE(maskedCrc32c(out.subarray(offset + 8, p)), offset);
+  return p;
+}
+
 /** Encodes `batch` as one log record at `offset` of `out`; returns the offset after it. */
 export function encodeBatchRecord(
   out: Buffer,

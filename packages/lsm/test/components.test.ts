@@ -7,7 +7,13 @@ import { BlockCache } from "../src/block-cache.js";
 import { bloomHash, bloomMayContain, buildBloomFilter } from "../src/bloom.js";
 import { decoded, getVarint32, putVarint32, varintLength } from "../src/coding.js";
 import { compareInternal } from "../src/internal-key.js";
-import { applyBatchPayload, batchRecordSize, encodeBatchRecord } from "../src/log-format.js";
+import {
+  applyBatchPayload,
+  batchRecordSize,
+  encodeBatchRecord,
+  encodeSingleRecord,
+  singleRecordSize,
+} from "../src/log-format.js";
 import { Memtable } from "../src/memtable.js";
 import { WriteBatch } from "../src/write-batch.js";
 
@@ -180,6 +186,30 @@ describe("log records", () => {
             expect(node?.type).toBe(value === null ? 0 : 1);
             if (value !== null) expect(Buffer.from(value).equals(node!.value)).toBe(true);
           });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe("single-operation records", () => {
+  it("are byte-identical to a one-operation WriteBatch record", () => {
+    fc.assert(
+      fc.property(
+        keyArb,
+        fc.option(fc.uint8Array({ maxLength: 300 }), { nil: null }),
+        fc.integer({ min: 1, max: 2 ** 40 }),
+        (key, value, seq) => {
+          const batch =
+            value === null ? new WriteBatch().delete(key) : new WriteBatch().put(key, value);
+          const expected = Buffer.alloc(batchRecordSize(batch));
+          encodeBatchRecord(expected, 0, batch, seq);
+          const type = value === null ? 0 : 1;
+          const v = Buffer.from(value ?? new Uint8Array(0));
+          const got = Buffer.alloc(singleRecordSize(type, key, v));
+          expect(encodeSingleRecord(got, 0, type, key, v, seq)).toBe(got.length);
+          expect(got.equals(expected)).toBe(true);
         },
       ),
       { numRuns: 100 },
