@@ -663,7 +663,6 @@ export class MemcachedServer {
     private readonly idleTimeoutSeconds: () => number = () => 0,
   ) {
     this.server = createServer((socket) => this.accept(socket));
-    this.server.on("error", (cause) => logger.error({ err: cause }, "memcached listener error"));
   }
 
   private closeIdleClients(): void {
@@ -681,6 +680,10 @@ export class MemcachedServer {
       this.server.once("error", onError);
       this.server.listen({ port, host }, () => {
         this.server.off("error", onError);
+        // After start, listener errors are logged; before, they fail listen().
+        this.server.on("error", (cause) =>
+          this.logger.error({ err: cause }, "memcached listener error"),
+        );
         resolve((this.server.address() as AddressInfo).port);
       });
       this.idleTimer = setInterval(() => this.closeIdleClients(), 1000);

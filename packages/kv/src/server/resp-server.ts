@@ -256,7 +256,6 @@ export class RespServer {
     readonly logger: Logger,
   ) {
     this.server = createServer((socket) => this.accept(socket));
-    this.server.on("error", (cause) => logger.error({ err: cause }, "RESP listener error"));
   }
 
   get clients(): readonly RespConnection[] {
@@ -269,6 +268,10 @@ export class RespServer {
       this.server.once("error", onError);
       this.server.listen({ port, host, backlog: 511 }, () => {
         this.server.off("error", onError);
+        // After start, listener errors are logged; before, they fail listen().
+        this.server.on("error", (cause) =>
+          this.logger.error({ err: cause }, "RESP listener error"),
+        );
         resolve((this.server.address() as AddressInfo).port);
       });
       this.idleTimer = setInterval(() => this.closeIdleClients(), 1000);
