@@ -93,24 +93,32 @@ export class LsmStore implements KeyValueStore {
     return this.db;
   }
 
-  async get(key: Uint8Array): Promise<StoredEntry | undefined> {
+  /** Synchronous on a row-cache hit (no promise), asynchronous otherwise. */
+  get(key: Uint8Array): StoredEntry | undefined | Promise<StoredEntry | undefined> {
     const name = toKey(key);
-    let entry = this.rowCache.get(name);
-    if (entry === undefined) {
-      const raw = await this.db.get(key);
-      if (raw === undefined) return undefined;
-      entry = decodeEntry(raw);
-      // Copy out of the engine's block so the cache does not pin whole blocks.
-      entry = { ...entry, value: Buffer.from(entry.value) };
-      this.rowCache.set(name, entry);
-    }
-    if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= this.clock()) {
-      this.rowCache.delete(name);
-      await this.db.delete(key);
-      this.expired++;
-      return undefined;
-    }
+    const cached = this.rowCache.get(name);
+    if (cached === undefined) return this.readThrough(key, name);
+    if (cached.expiresAtMs !== 0 && cached.expiresAtMs <= this.clock())
+      return this.expire(key, name);
+    return cached;
+  }
+
+  private async readThrough(key: Uint8Array, name: string): Promise<StoredEntry | undefined> {
+    const raw = await this.db.get(key);
+    if (raw === undefined) return undefined;
+    const decoded = decodeEntry(raw);
+    // Copy out of the engine's block so the cache does not pin whole blocks.
+    const entry = { ...decoded, value: Buffer.from(decoded.value) };
+    if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= this.clock()) return this.expire(key, name);
+    this.rowCache.set(name, entry);
     return entry;
+  }
+
+  private async expire(key: Uint8Array, name: string): Promise<undefined> {
+    this.rowCache.delete(name);
+    await this.db.delete(key);
+    this.expired++;
+    return undefined;
   }
 
   async put(key: Uint8Array, value: Uint8Array, options: WriteOptions): Promise<StoredEntry> {
