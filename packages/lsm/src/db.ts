@@ -150,6 +150,9 @@ export class LsmDatabase implements Database {
   private manifestChain: Promise<void> = Promise.resolve();
   private syncTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** close() was called: new writes are refused while queued ones drain. */
+  private closeStarted = false;
+  private closePromise: Promise<void> | null = null;
   private closing = false;
   /** Manual compact() in progress: automatic picks wait so the two do not race for the same tables. */
   private manualCompaction = false;
@@ -334,7 +337,7 @@ export class LsmDatabase implements Database {
     key: Buffer | null,
     value: Buffer,
   ): Promise<void> {
-    if (this.closed) return Promise.reject(this.closedError());
+    if (this.closed || this.closeStarted) return Promise.reject(this.closedError());
     if (this.backgroundError !== null) return Promise.reject(this.backgroundError);
     return new Promise<void>((resolve, reject) => {
       const sizeBytes =
@@ -1032,9 +1035,15 @@ export class LsmDatabase implements Database {
     };
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    // Let queued writes finish: they were accepted before close().
+  close(): Promise<void> {
+    // Every call (also concurrent ones) resolves when the one close has finished.
+    this.closePromise ??= this.shutDown();
+    return this.closePromise;
+  }
+
+  private async shutDown(): Promise<void> {
+    // Refuse new writes at once, but let queued ones finish: they were accepted before close().
+    this.closeStarted = true;
     while (this.writing) await new Promise<void>((resolve) => this.writerIdle.push(resolve));
     this.closed = true;
     this.closing = true;
