@@ -73,6 +73,13 @@ export interface ChaosReport {
   readonly convergeMs: number | null;
   readonly converged: boolean;
   readonly finalElements: number;
+  /** Summed over the nodes at the end (each node counts since its last start). */
+  readonly repairs: {
+    readonly hintsStored: number;
+    readonly hintsReplayed: number;
+    readonly readRepairs: number;
+    readonly antiEntropyKeysRepaired: number;
+  };
 }
 
 function seeded(seed: number): () => number {
@@ -259,10 +266,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     progress(
       `healed; ${counts.acknowledged}/${counts.attempted} writes acknowledged; waiting for convergence`,
     );
+    let finalStatuses: ShellStatus[] = [];
     const converged = await waitFor(async () => {
-      const all = await Promise.all(cluster.nodes.map((node) => fetchStatus(address(node))));
-      return convergedStatuses(all);
+      finalStatuses = await Promise.all(cluster.nodes.map((node) => fetchStatus(address(node))));
+      return convergedStatuses(finalStatuses);
     }, options.convergeTimeoutMs);
+    const sum = (pick: (status: ShellStatus) => number) =>
+      finalStatuses.reduce((total, status) => total + pick(status), 0);
+    const repairs = {
+      hintsStored: sum((s) => s.counters.hintsStored),
+      hintsReplayed: sum((s) => s.counters.hintsReplayed),
+      readRepairs: sum((s) => s.counters.readRepairs),
+      antiEntropyKeysRepaired: sum((s) => s.counters.antiEntropyKeysRepaired),
+    };
     const convergeMs = converged ? Date.now() - healedAt : null;
 
     // Final read of every key (R = all three replicas) and the loss count.
@@ -298,6 +314,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       convergeMs,
       converged,
       finalElements,
+      repairs,
     };
   } finally {
     stop = true;
@@ -328,6 +345,7 @@ export function formatChaosReport(report: ChaosReport): string {
     `  writes acknowledged:  ${report.writesAcknowledged} (${pct(report.writesAcknowledged, report.writesAttempted)} %)`,
     `  acknowledged lost:    ${report.lost} (${pct(report.lost, report.writesAcknowledged)} %)`,
     `  reads with siblings:  ${report.readsWithSiblings} (max ${report.maxSiblings} siblings)`,
+    `  repairs (since each node's last start): hints stored ${report.repairs.hintsStored}, replayed ${report.repairs.hintsReplayed}, read repairs ${report.repairs.readRepairs}, anti-entropy keys ${report.repairs.antiEntropyKeysRepaired}`,
     `  time to converge:     ${report.convergeMs === null ? "did not converge" : `${(report.convergeMs / 1000).toFixed(1)} s`}`,
     "",
   ].join("\n");

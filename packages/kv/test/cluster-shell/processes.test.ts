@@ -206,4 +206,32 @@ describe("a cluster of real node processes", () => {
     expect(fourth.partitionsOwned).toBeLessThan(256);
     for (let i = 0; i < 400; i += 13) expect(await d.get(`join:${i}`)).toBe(String(i));
   }, 120_000);
+
+  it("scaleout kv leave: the 4th node hands its ranges back and becomes 'left'; keys stay readable", async () => {
+    const n4 = cluster.node("n4");
+    const { execFile } = await import("node:child_process");
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [CLI, "kv", "leave", "--node", `127.0.0.1:${n4.respPort}`],
+        (error) => (error === null ? resolve() : reject(error)),
+      ),
+    );
+    await until(
+      "n4 left",
+      async () => {
+        const all = await statuses(cluster);
+        const seen = all
+          .filter((s) => s.id !== "n4")
+          .map((s) => s.members.find((m) => m.id === "n4")?.status);
+        const fourth = all.find((s) => s.id === "n4");
+        return seen.every((status) => status === "left") && fourth?.keys === 0 ? true : undefined;
+      },
+      60_000,
+    );
+    const a = open(cluster.nodes[0]!);
+    for (let i = 0; i < 400; i += 17) expect(await a.get(`join:${i}`)).toBe(String(i));
+    const remaining = await fetchStatus(`127.0.0.1:${cluster.nodes[0]!.respPort}`);
+    expect(remaining.partitionsOwned).toBe(256);
+  }, 90_000);
 });
