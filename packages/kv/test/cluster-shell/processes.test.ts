@@ -141,6 +141,35 @@ describe("a cluster of real node processes", () => {
     await expect(a.call("KV.GET", "cart", "R", "4")).rejects.toThrow(/SCALEOUT_ERR_KV_BAD_QUORUM/);
   });
 
+  it("HTTP: 300 Multiple Choices with siblings, a PUT with X-Scaleout-Context resolves them", async () => {
+    const [n1, n2, n3] = cluster.nodes;
+    const url = (node: LocalNode, key: string) => `http://127.0.0.1:${node.httpPort}/kv/${key}`;
+    expect((await fetch(url(n1!, "photo"))).status).toBe(404);
+    await Promise.all([
+      fetch(url(n1!, "photo"), { method: "PUT", body: "v1" }),
+      fetch(url(n2!, "photo"), { method: "PUT", body: "v2" }),
+    ]);
+    const multiple = await fetch(url(n3!, "photo"));
+    expect(multiple.status).toBe(300);
+    const body = (await multiple.json()) as { context: string; siblings: { value: string }[] };
+    const values = body.siblings.map((s) => Buffer.from(s.value, "base64").toString()).sort();
+    expect(values).toEqual(["v1", "v2"]);
+    const context = multiple.headers.get("x-scaleout-context")!;
+    expect(context).toBe(body.context);
+    const put = await fetch(url(n1!, "photo"), {
+      method: "PUT",
+      body: "merged",
+      headers: { "X-Scaleout-Context": context },
+    });
+    expect(put.status).toBe(204);
+    const single = await fetch(url(n2!, "photo?r=3"));
+    expect(single.status).toBe(200);
+    expect(await single.text()).toBe("merged");
+    expect((await fetch(url(n3!, "photo?r=9"))).status).toBe(400);
+    expect((await fetch(url(n1!, "photo"), { method: "DELETE" })).status).toBe(204);
+    expect((await fetch(url(n2!, "photo"))).status).toBe(404);
+  });
+
   it("the cluster-aware client routes each key to a home replica", async () => {
     const seeds = cluster.nodes.map((node) => `127.0.0.1:${node.respPort}`);
     const routed = await ClusterClient.connect(seeds);
