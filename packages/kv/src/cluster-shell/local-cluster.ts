@@ -3,7 +3,7 @@
  * chaos harness, the real-process tests). Node i (1-based) is `n<i>` with
  * data under <dataRoot>/n<i>, its log in <dataRoot>/n<i>.log, Redis-protocol
  * port respPortBase+i-1, HTTP httpPortBase+i-1, peer port peerPortBase+i-1
- * (a base of 0 picks free ports). n1 starts first; the others join through it.
+ * (a base of 0 picks free ports). All start at once; the others join through n1.
  * Data centers are assigned round-robin (`dcs`), racks per node.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -74,9 +74,9 @@ export class LocalCluster {
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
     const cluster = new LocalCluster(options, []);
     try {
-      for (let i = 1; i <= options.nodes; i++) {
-        await cluster.addNode(i === 1 ? "wait" : "defer");
-      }
+      // All processes start at once: the others keep probing n1's peer port
+      // until it answers (JOIN_RETRY_MS), which is quicker than starting in turn.
+      for (let i = 1; i <= options.nodes; i++) await cluster.addNode("defer");
       await Promise.all(cluster.nodes.map((node) => cluster.waitReady(node)));
     } catch (error) {
       await cluster.stop();

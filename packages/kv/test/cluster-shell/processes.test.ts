@@ -236,6 +236,35 @@ describe("a cluster of real node processes", () => {
     for (let i = 0; i < 400; i += 13) expect(await d.get(`join:${i}`)).toBe(String(i));
   }, 120_000);
 
+  it("sloppy quorum: with a node down, fallbacks keep durable hints and replay them when it returns", async () => {
+    const [n1, n2] = cluster.nodes;
+    const a = open(n1!);
+    await cluster.kill(n2!.id);
+    await until("n2 marked down", async () => {
+      const all = await statuses(cluster);
+      return all.every((s) => s.members.find((m) => m.id === "n2")?.up === false)
+        ? true
+        : undefined;
+    });
+    for (let i = 0; i < 100; i++) expect(await a.set(`hinted:${i}`, `h${i}`)).toBe("OK");
+    const backlog = (await statuses(cluster)).flatMap((s) => s.hintBacklog);
+    expect(backlog.some((entry) => entry.owner === "n2" && entry.hints > 0)).toBe(true);
+    await cluster.restart(n2!.id);
+    await until(
+      "hints replayed and replicas converged",
+      async () => {
+        const all = await statuses(cluster);
+        return converged(all) && all.some((s) => s.counters.hintsReplayed > 0) ? true : undefined;
+      },
+      60_000,
+    );
+    const b = open(n2!);
+    for (let i = 0; i < 100; i += 9) {
+      const [, values] = (await b.call("KV.GET", `hinted:${i}`, "R", "1")) as [string, string[]];
+      expect(values).toEqual([`h${i}`]);
+    }
+  }, 90_000);
+
   it("scaleout kv leave: the 4th node hands its ranges back and becomes 'left'; keys stay readable", async () => {
     const n4 = cluster.node("n4");
     const { execFile } = await import("node:child_process");
