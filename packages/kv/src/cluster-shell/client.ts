@@ -61,8 +61,10 @@ export class ClusterClient {
             });
           }
         }
-        // Ring placement uses id, dc and weight only; weight is not in the status view.
-        this.router.update(members.map((m) => ({ id: m.id, dc: m.dc, weight: 1 })));
+        // The same ring as the nodes: id, data center and weight.
+        this.router.update(
+          members.map((m) => ({ id: m.id, dc: m.dc, weight: status.weights[m.id] ?? 1 })),
+        );
         return;
       } catch {
         // try the next one

@@ -96,6 +96,8 @@ export interface ShellStatus extends NodeStatus {
   /** Merkle root per partition this node is a home replica of (convergence checks). */
   readonly roots: Readonly<Record<string, string>>;
   readonly persistFailures: number;
+  /** Ring weight per member (the core's member view leaves it out; clients need it). */
+  readonly weights: Readonly<Record<string, number>>;
 }
 
 const NODE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -245,6 +247,7 @@ export class ClusterDriver {
       },
       roots,
       persistFailures: this.persistFailures,
+      weights: Object.fromEntries(this.node.membership.members().map((m) => [m.id, m.weight])),
     };
   }
 

@@ -292,4 +292,49 @@ describe("a cluster of real node processes", () => {
     const remaining = await fetchStatus(`127.0.0.1:${cluster.nodes[0]!.respPort}`);
     expect(remaining.partitionsOwned).toBe(256);
   }, 90_000);
+
+  it("replacing a dead node: scaleout kv remove, then a new node takes its ranges", async () => {
+    const [n1, n2, n3] = cluster.nodes;
+    await cluster.kill(n3!.id);
+    const { execFile } = await import("node:child_process");
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [CLI, "kv", "remove", "--node", `127.0.0.1:${n1!.respPort}`, "--member", "n3"],
+        (error) => (error === null ? resolve() : reject(error)),
+      ),
+    );
+    await until("n3 left everywhere", async () => {
+      const all = await statuses(cluster);
+      return all.every((s) => s.members.find((m) => m.id === "n3")?.status === "left")
+        ? true
+        : undefined;
+    });
+    const a = open(n1!);
+    expect(await a.set("after-removal", "yes")).toBe("OK");
+    const replacement = await cluster.addNode();
+    await until(
+      "the replacement holds every key",
+      async () => {
+        const all = await statuses(cluster);
+        const fresh = all.find((s) => s.id === replacement.id);
+        const first = all.find((s) => s.id === n1!.id);
+        return fresh !== undefined &&
+          first !== undefined &&
+          fresh.keys === first.keys &&
+          fresh.partitionsOwned === 256 &&
+          converged(all)
+          ? true
+          : undefined;
+      },
+      60_000,
+    );
+    const b = open(n2!);
+    expect(await b.get("after-removal")).toBe("yes");
+    const [, values] = (await open(replacement).call("KV.GET", "join:13", "R", "1")) as [
+      string,
+      string[],
+    ];
+    expect(values).toEqual(["13"]);
+  }, 90_000);
 });
