@@ -1,0 +1,21 @@
+export { exitOf, isRunning, stopChild } from "./child.js";
+export {
+  CLI_PATH,
+  type CliOptions,
+  type CliProcess,
+  type LineMatcher,
+  type RunCliOptions,
+  runCli,
+  spawnCli,
+} from "./cli.js";
+export { LOOPBACK, START_TIMEOUT_MS, STOP_GRACE_MS } from "./limits.js";
+export { canConnect, freePort, type WaitForPortOptions, waitForPort } from "./ports.js";
+export {
+  type AppendFsync,
+  answersPing,
+  type RedisServer,
+  type RedisServerOptions,
+  redisServerArgs,
+  startRedisServer,
+} from "./redis-server.js";
+export { type TempDir, tempDir } from "./temp-dir.js";
