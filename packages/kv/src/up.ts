@@ -1,7 +1,7 @@
 /**
- * `scaleout kv up`: a local deployment for trying the store. For now one
- * node with the lsm engine, data under ./data/n1, and instructions for
- * connecting; the cluster issue turns this into several processes.
+ * `scaleout kv up --nodes 1`: a single local node with the lsm engine, data
+ * under ./data/n1, and instructions for connecting. With more nodes (the
+ * default, 3) `kv up` starts a cluster instead (cluster-shell/local-cluster.ts).
  */
 import { resolve } from "node:path";
 import { KvNode } from "./node.js";
