@@ -3,12 +3,12 @@
  * the end-to-end tests and benches run it: one-shot runs, and long-running
  * servers whose readiness is a line on stdout.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { exitOf, stopChild } from "./child.js";
-import { RUN_MAX_BUFFER_BYTES, START_TIMEOUT_MS } from "./limits.js";
+import { RUN_MAX_BUFFER_BYTES, RUN_TIMEOUT_MS, START_TIMEOUT_MS } from "./limits.js";
 
 /** packages/cli/dist/main.js, resolved from this package's own location in the repository. */
 export const CLI_PATH = fileURLToPath(new URL("../../cli/dist/main.js", import.meta.url));
@@ -40,6 +40,39 @@ export async function runCli(
     env: { ...process.env, ...options.env },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
+}
+
+export interface RunCliSyncOptions extends RunCliOptions {
+  /** The run is killed after this long, and runCliSync throws. */
+  timeoutMs?: number;
+}
+
+/** How a finished CLI run went: its exit status (null when killed by a signal) and what it printed. */
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the CLI to completion, synchronously, and returns how it went whether
+ * it succeeded or not: for tests that check exit codes and error lines.
+ */
+export function runCliSync(args: readonly string[], options: RunCliSyncOptions = {}): CliResult {
+  assertBuilt();
+  const run = spawnSync(process.execPath, [CLI_PATH, ...args], {
+    encoding: "utf8",
+    maxBuffer: options.maxBufferBytes ?? RUN_MAX_BUFFER_BYTES,
+    timeout: options.timeoutMs ?? RUN_TIMEOUT_MS,
+    env: { ...process.env, ...options.env },
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
+  // A timeout or a failed spawn is an error of the test, not an exit status to check.
+  if (run.error !== undefined)
+    throw new Error(
+      `scaleout ${args.join(" ")}: ${run.error.message}\nstdout: ${run.stdout?.trim()}\nstderr: ${run.stderr?.trim()}`,
+    );
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
 /** Picks a value out of one stdout line, or undefined to keep waiting. */

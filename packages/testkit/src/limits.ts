@@ -15,5 +15,8 @@ export const PROBE_TIMEOUT_MS = 1_000;
 /** How long a process has to exit after SIGTERM before it gets SIGKILL. */
 export const STOP_GRACE_MS = 15_000;
 
+/** How long a one-shot CLI run (runCliSync) may take before it is killed. */
+export const RUN_TIMEOUT_MS = 60_000;
+
 /** Output kept from a CLI run (execFile's maxBuffer). */
 export const RUN_MAX_BUFFER_BYTES = 64 * 1024 * 1024;

@@ -8,6 +8,7 @@ import {
   canConnect,
   freePort,
   runCli,
+  runCliSync,
   spawnCli,
   startRedisServer,
   tempDir,
@@ -94,5 +95,25 @@ describe("the built CLI", () => {
     expect(await help.exited).toBe(0);
     const wrong = spawnCli(["no-such-command"]);
     await expect(wrong.waitForLine(/never printed/)).rejects.toThrow(/exited/);
+  });
+
+  it("runCliSync returns the exit status and output of a failing run, and runs in cwd", () => {
+    const ok = runCliSync(["--help"]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/Usage/);
+    const wrong = runCliSync(["no-such-command"]);
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toMatch(/no-such-command/);
+    const scratch = tempDir("testkit-cwd");
+    try {
+      const ring = runCliSync(
+        ["ring", "simulate", "--nodes", "2", "--vnodes", "2", "--keys", "10", "--svg", "r.svg"],
+        { cwd: scratch.dir },
+      );
+      expect(ring.status).toBe(0);
+      expect(existsSync(join(scratch.dir, "r.svg"))).toBe(true);
+    } finally {
+      scratch.cleanup();
+    }
   });
 });
