@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type TempDir, tempDir } from "@scaleout/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   ClockBackwardsError,
@@ -24,15 +24,14 @@ function expectStrictlyIncreasing(ids: ArrayLike<bigint>): void {
   }
 }
 
-const directories: string[] = [];
+const directories: TempDir[] = [];
 function tempFile(name: string): string {
-  const directory = mkdtempSync(join(tmpdir(), "snowflake-state-"));
+  const directory = tempDir("snowflake-state");
   directories.push(directory);
-  return join(directory, name);
+  return join(directory.dir, name);
 }
 afterEach(() => {
-  for (const directory of directories.splice(0))
-    rmSync(directory, { recursive: true, force: true });
+  for (const directory of directories.splice(0)) directory.cleanup();
 });
 
 describe("one generator on the real clock", () => {

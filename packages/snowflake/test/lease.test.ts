@@ -1,3 +1,4 @@
+import { type RedisServer, startRedisServer } from "@scaleout/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,7 +12,6 @@ import {
   startIdService,
   WorkerIdLease,
 } from "../src/index.js";
-import { type RedisServer, startRedisServer } from "./helpers/redis-server.js";
 
 let redis: RedisServer;
 let admin: Redis;

@@ -3,71 +3,42 @@
  * with distinct machine ids, and the service as a child process with leases
  * from a real redis-server.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type CliProcess,
+  type RedisServer,
+  runCli,
+  spawnCli,
+  startRedisServer,
+  tempDir,
+} from "@scaleout/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decode, PRESETS, readStateFile } from "../src/index.js";
-import { type RedisServer, startRedisServer } from "./helpers/redis-server.js";
-
-const run = promisify(execFile);
-const repoRoot = resolve(fileURLToPath(import.meta.url), "../../../..");
-const cli = join(repoRoot, "packages/cli/dist/main.js");
 
 let redis: RedisServer;
-const directory = mkdtempSync(join(tmpdir(), "snowflake-processes-"));
+const scratch = tempDir("snowflake-processes");
+const directory = scratch.dir;
 
 beforeAll(async () => {
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npx tsc -b)`);
   redis = await startRedisServer();
 });
 
 afterAll(async () => {
   await redis?.stop();
-  rmSync(directory, { recursive: true, force: true });
+  scratch.cleanup();
 });
 
 interface Server {
-  child: ChildProcess;
+  process: CliProcess;
   url: string;
-  stderr: () => string;
 }
 
 async function startServer(args: string[]): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    [cli, "ids", "serve", "--port", "0", "--log-level", "warn", ...args],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const url = await new Promise<string>((resolvePromise, reject) => {
-    child.stdout!.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) resolvePromise(match[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
-  });
-  return { child, url, stderr: () => stderr };
-}
-
-async function stopServer(server: Server): Promise<number | null> {
-  if (server.child.exitCode !== null) return server.child.exitCode;
-  const exited = new Promise<number | null>((resolvePromise) =>
-    server.child.once("exit", resolvePromise),
-  );
-  server.child.kill("SIGTERM");
-  return exited;
+  const server = spawnCli(["ids", "serve", "--port", "0", "--log-level", "warn", ...args]);
+  const [, url] = await server.waitForLine(/listening on (http:\/\/\S+)/);
+  return { process: server, url: url! };
 }
 
 describe("several real processes", () => {
@@ -75,22 +46,15 @@ describe("several real processes", () => {
     const perProcess = 250_000;
     const outputs = await Promise.all(
       [0, 1, 2, 3].map((machine) =>
-        run(
-          process.execPath,
-          [
-            cli,
-            "ids",
-            "next",
-            "--count",
-            String(perProcess),
-            "--machine",
-            String(machine),
-            "--json",
-          ],
-          {
-            maxBuffer: 64 * 1024 * 1024,
-          },
-        ),
+        runCli([
+          "ids",
+          "next",
+          "--count",
+          String(perProcess),
+          "--machine",
+          String(machine),
+          "--json",
+        ]),
       ),
     );
     const seen = new Set<string>();
@@ -106,15 +70,7 @@ describe("several real processes", () => {
 
   it("`ids next --lease` in two processes at once: distinct leased machine ids, no duplicates", async () => {
     const outputs = await Promise.all(
-      [0, 1].map(() =>
-        run(
-          process.execPath,
-          [cli, "ids", "next", "--count", "20000", "--lease", redis.url, "--json"],
-          {
-            maxBuffer: 16 * 1024 * 1024,
-          },
-        ),
-      ),
+      [0, 1].map(() => runCli(["ids", "next", "--count", "20000", "--lease", redis.url, "--json"])),
     );
     const idLists = outputs.map(({ stdout }) => (JSON.parse(stdout) as { ids: string[] }).ids);
     const all = new Set(idLists.flat());
@@ -126,8 +82,7 @@ describe("several real processes", () => {
   });
 
   it("`ids decode` prints the JSON fields the issue names, and refuses bad ids in one line", async () => {
-    const { stdout } = await run(process.execPath, [
-      cli,
+    const { stdout } = await runCli([
       "ids",
       "decode",
       "175928847299117063",
@@ -142,12 +97,9 @@ describe("several real processes", () => {
       machine: 0,
       sequence: 7,
     });
-    const failure = await run(process.execPath, [
-      cli,
-      "ids",
-      "decode",
-      "9223372036854775808",
-    ]).catch((error: { code: number; stderr: string }) => error);
+    const failure = await runCli(["ids", "decode", "9223372036854775808"]).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { stderr: string }).stderr.trim()).toBe(
       "scaleout: id 9223372036854775808 is not below 2^63 (9223372036854775808); ids are 0..2^63-1",
@@ -155,15 +107,9 @@ describe("several real processes", () => {
   });
 
   it("`ids serve` refuses a bad setting with one line naming the field", async () => {
-    const failure = await run(process.execPath, [
-      cli,
-      "ids",
-      "serve",
-      "--port",
-      "70000",
-      "--machine",
-      "1",
-    ]).catch((error: { code: number; stderr: string }) => error);
+    const failure = await runCli(["ids", "serve", "--port", "70000", "--machine", "1"]).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { stderr: string }).stderr.trim()).toBe(
       "scaleout: port (from flags): must be in 0..65535, got 70000",
@@ -173,7 +119,7 @@ describe("several real processes", () => {
   it("`ids serve` reads a YAML config file and names a bad field in it in one line", async () => {
     const file = join(directory, "ids.yaml");
     writeFileSync(file, "port: 0\nmachine: 4\nmaxBackwardsMs: lots\n");
-    const failure = await run(process.execPath, [cli, "ids", "serve", "--config", file]).catch(
+    const failure = await runCli(["ids", "serve", "--config", file]).catch(
       (error: { code: number; stderr: string }) => error,
     );
     expect((failure as { stderr: string }).stderr.trim()).toBe(
@@ -188,7 +134,7 @@ describe("several real processes", () => {
       };
       expect(ready).toMatchObject({ machine: 4, datacenter: 2 });
     } finally {
-      expect(await stopServer(server)).toBe(0);
+      expect(await server.process.stop()).toBe(0);
     }
   });
 
@@ -217,7 +163,7 @@ describe("several real processes", () => {
       }
       expect(seen.size).toBe(2 * 5 * 10_000);
     } finally {
-      const codes = await Promise.all(servers.map(stopServer));
+      const codes = await Promise.all(servers.map((server) => server.process.stop()));
       expect(codes).toEqual([0, 0]);
     }
     const admin = new Redis(redis.url);
@@ -233,7 +179,7 @@ describe("several real processes", () => {
     const first = await startServer(["--machine", "6", "--state-file", stateFile]);
     const last = ((await (await fetch(`${first.url}/ids?count=3000`)).json()) as { ids: string[] })
       .ids[2999]!;
-    expect(await stopServer(first)).toBe(0);
+    expect(await first.process.stop()).toBe(0);
     const record = readStateFile(stateFile);
     expect(record).toMatchObject({ clean: true, machine: 6 });
     expect(record!.reservedUntilMs).toBeGreaterThanOrEqual(decode(last, PRESETS.twitter).timestamp);
@@ -242,7 +188,7 @@ describe("several real processes", () => {
       const next = ((await (await fetch(`${second.url}/id`)).json()) as { id: string }).id;
       expect(BigInt(next)).toBeGreaterThan(BigInt(last));
     } finally {
-      expect(await stopServer(second)).toBe(0);
+      expect(await second.process.stop()).toBe(0);
     }
   });
 });

@@ -1,6 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tempDir } from "@scaleout/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DEFAULT_CONFIG,
@@ -12,8 +11,8 @@ import {
   startIdService,
 } from "../src/index.js";
 
-const directory = mkdtempSync(join(tmpdir(), "snowflake-service-"));
-const stateFile = join(directory, "ids.state");
+const scratch = tempDir("snowflake-service");
+const stateFile = join(scratch.dir, "ids.state");
 let service: IdService;
 
 beforeAll(async () => {
@@ -30,7 +29,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.close();
-  rmSync(directory, { recursive: true, force: true });
+  scratch.cleanup();
 });
 
 async function get(path: string): Promise<{ status: number; body: unknown; text: string }> {
