@@ -65,6 +65,7 @@ export {
 } from "./service/config.js";
 export {
   loadRlsProto,
+  loadRlsService,
   PROTO_DIR,
   type RateLimitService,
   RLS_PROTO_FILE,

@@ -53,10 +53,6 @@ export interface ServiceOptions {
   logger?: Logger;
 }
 
-interface RlsServiceDefinition {
-  service: grpc.ServiceDefinition;
-}
-
 export function loadRlsProto(): grpc.GrpcObject {
   const definition = protoLoader.loadSync(RLS_PROTO_FILE, {
     includeDirs: [PROTO_DIR],
@@ -69,11 +65,15 @@ export function loadRlsProto(): grpc.GrpcObject {
   return grpc.loadPackageDefinition(definition);
 }
 
-function rlsService(proto: grpc.GrpcObject): grpc.ServiceDefinition {
-  const envoy = proto.envoy as grpc.GrpcObject;
+/**
+ * envoy.service.ratelimit.v3.RateLimitService from the shipped proto: a gRPC
+ * client constructor whose `service` is the definition the server adds.
+ */
+export function loadRlsService(): grpc.ServiceClientConstructor {
+  const envoy = loadRlsProto().envoy as grpc.GrpcObject;
   const v3 = ((envoy.service as grpc.GrpcObject).ratelimit as grpc.GrpcObject)
     .v3 as grpc.GrpcObject;
-  return (v3.RateLimitService as unknown as RlsServiceDefinition).service;
+  return v3.RateLimitService as grpc.ServiceClientConstructor;
 }
 
 function createStore(
@@ -203,7 +203,7 @@ export async function startRateLimitService(
     "grpc.max_send_message_length": GRPC_MESSAGE_BYTES_MAX,
     "grpc.max_concurrent_streams": GRPC_CONCURRENT_STREAMS_MAX,
   });
-  grpcServer.addService(rlsService(loadRlsProto()), {
+  grpcServer.addService(loadRlsService().service, {
     ShouldRateLimit: (
       call: grpc.ServerUnaryCall<unknown, unknown>,
       callback: grpc.sendUnaryData<unknown>,
