@@ -10,23 +10,23 @@
  * `inMemoryBlockOnConsumed` option is the equivalent of our local over-limit
  * cache, so the "cache on" rows compare against it with that option.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { Agent, createServer, request as httpRequest, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { type BenchContext, type BenchResult, quantile, result } from "@scaleout/bench";
 import {
-  loadRlsProto,
+  loadRlsService,
   type RateLimitService,
   resolveServiceConfig,
   startRateLimitService,
 } from "@scaleout/ratelimit";
+import { startRedisServer, tempDir } from "@scaleout/testkit";
 import { Redis } from "ioredis";
 import { pino } from "pino";
-import { startRedisServer } from "../test/helpers/redis-server.js";
+import { rlsClient, shouldRateLimit } from "../test/helpers/rls-client.js";
 
 interface PeerLimiter {
   consume(key: string, points?: number): Promise<unknown>;
@@ -119,37 +119,19 @@ function httpCaller(port: number, descriptorKey: string, users: number): Call {
     });
 }
 
-interface RlsClient extends grpc.Client {
-  ShouldRateLimit(
-    request: unknown,
-    callback: (error: grpc.ServiceError | null, response: { overall_code: string }) => void,
-  ): void;
-}
-
 function grpcCaller(
   port: number,
   descriptorKey: string,
   users: number,
 ): { call: Call; close: () => void } {
-  const proto = loadRlsProto();
-  const v3 = (
-    ((proto.envoy as grpc.GrpcObject).service as grpc.GrpcObject).ratelimit as grpc.GrpcObject
-  ).v3 as grpc.GrpcObject;
-  const Client = v3.RateLimitService as unknown as new (
-    address: string,
-    credentials: grpc.ChannelCredentials,
-  ) => RlsClient;
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const call: Call = (n) =>
-    new Promise((resolve, reject) =>
-      client.ShouldRateLimit(
-        {
-          domain: "bench",
-          descriptors: [{ entries: [{ key: descriptorKey, value: `u${n % users}` }] }],
-        },
-        (error, response) => (error ? reject(error) : resolve(response.overall_code === "OK")),
-      ),
-    );
+  const client = rlsClient(port);
+  const call: Call = async (n) =>
+    (
+      await shouldRateLimit(client, {
+        domain: "bench",
+        descriptors: [{ entries: [{ key: descriptorKey, value: `u${n % users}` }] }],
+      })
+    ).overall_code === "OK";
   return { call, close: () => client.close() };
 }
 
@@ -213,14 +195,8 @@ async function startPeerService(
  * answers a constant, same client setup. Reported next to the gRPC figures.
  */
 async function grpcEmptyHandlerCeiling(durationMs: number): Promise<number> {
-  const proto = loadRlsProto();
-  const v3 = (
-    ((proto.envoy as grpc.GrpcObject).service as grpc.GrpcObject).ratelimit as grpc.GrpcObject
-  ).v3 as grpc.GrpcObject;
-  const definition = (v3.RateLimitService as unknown as { service: grpc.ServiceDefinition })
-    .service;
   const server = new grpc.Server();
-  server.addService(definition, {
+  server.addService(loadRlsService().service, {
     ShouldRateLimit: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
       callback(null, { overall_code: "OK", statuses: [{ code: "OK", limit_remaining: 1 }] }),
   });
@@ -254,7 +230,8 @@ export async function serviceResults(context: BenchContext): Promise<BenchResult
   const rounds = context.quick ? 2 : 3;
   const redis = await startRedisServer();
   const admin = new Redis({ port: redis.port, host: "127.0.0.1" });
-  const dir = mkdtempSync(join(tmpdir(), "rl-bench-"));
+  const scratch = tempDir("rl-bench");
+  const dir = scratch.dir;
   writeFileSync(join(dir, "rules.yaml"), RULES);
   const results: BenchResult[] = [];
   const services: RateLimitService[] = [];
@@ -266,7 +243,7 @@ export async function serviceResults(context: BenchContext): Promise<BenchResult
             rules: join(dir, "rules.yaml"),
             httpPort: 0,
             grpcPort: 0,
-            redisUrl: `redis://127.0.0.1:${redis.port}`,
+            redisUrl: redis.url,
             localCache,
             keyPrefix: `svc${localCache}:`,
           },
@@ -419,7 +396,7 @@ export async function serviceResults(context: BenchContext): Promise<BenchResult
     for (const service of services) await service.close();
     admin.disconnect();
     await redis.stop();
-    rmSync(dir, { recursive: true, force: true });
+    scratch.cleanup();
   }
   return results;
 }

@@ -5,9 +5,9 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { type RedisServer, startRedisServer } from "@scaleout/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Policy } from "../src/policy.js";
-import { type RedisServerHandle, startRedisServer } from "./helpers/redis-server.js";
 
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL("./helpers/concurrency-child.ts", import.meta.url));
@@ -17,7 +17,7 @@ const CONCURRENCY_PER_PROCESS = 25;
 const LIMIT = 100;
 const DAY_MS = 86_400_000;
 
-let server: RedisServerHandle;
+let server: RedisServer;
 beforeAll(async () => {
   server = await startRedisServer();
 });

@@ -5,6 +5,7 @@
  * drives memory and Redis with the same random traffic and requires
  * identical decisions.
  */
+import { type RedisServer, startRedisServer } from "@scaleout/testkit";
 import fc from "fast-check";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +13,6 @@ import type { Decision } from "../src/decision.js";
 import { ALGORITHMS, compilePolicy, type Policy } from "../src/policy.js";
 import { MemoryStore } from "../src/stores/memory-store.js";
 import { RedisStore } from "../src/stores/redis-store.js";
-import { type RedisServerHandle, startRedisServer } from "./helpers/redis-server.js";
 import { manualClock, storeFactories } from "./helpers/stores.js";
 
 /** Aligned to 1 s and 60 s windows so window edges are easy to read in the cases. */
@@ -147,7 +147,7 @@ const CASES: Case[] = [
   },
 ];
 
-let redis: RedisServerHandle;
+let redis: RedisServer;
 beforeAll(async () => {
   redis = await startRedisServer();
 });

@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type RedisServer, startRedisServer } from "@scaleout/testkit";
 import express from "express";
 import Fastify from "fastify";
 import { Redis } from "ioredis";
@@ -18,7 +19,6 @@ import { RuleEngine } from "../src/rules/engine.js";
 import { RuleSet } from "../src/rules/rule-set.js";
 import { GuardedStore } from "../src/stores/guarded-store.js";
 import { RedisStore } from "../src/stores/redis-store.js";
-import { type RedisServerHandle, startRedisServer } from "./helpers/redis-server.js";
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -210,7 +210,7 @@ describe("Express 5", () => {
 });
 
 describe("Fastify 5 plugin with a Redis store", () => {
-  let redis: RedisServerHandle;
+  let redis: RedisServer;
   let client: Redis;
   beforeAll(async () => {
     redis = await startRedisServer();

@@ -3,9 +3,9 @@
  * as envoy documents; malformed files fail with file, line, path and
  * problem; the watcher hot-reloads and keeps the old rules on a bad file.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type TempDir, tempDir } from "@scaleout/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseRules } from "../src/rules/config.js";
 import { RuleEngine } from "../src/rules/engine.js";
@@ -394,7 +394,7 @@ describe("malformed files name the file, the place and the problem", () => {
   });
 
   it("rejects the same domain in two files of a directory", () => {
-    const dir = mkdtempSync(join(tmpdir(), "rl-rules-"));
+    const { dir, cleanup } = tempDir("rl-rules");
     try {
       writeFileSync(join(dir, "a.yaml"), "domain: same\n");
       writeFileSync(join(dir, "b.yml"), "domain: same\n");
@@ -402,15 +402,16 @@ describe("malformed files name the file, the place and the problem", () => {
         /b\.yml: domain "same" is already defined in .*a\.yaml/,
       );
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      cleanup();
     }
   });
 });
 
 describe("hot reload", () => {
-  let dir: string | undefined;
+  let scratch: TempDir | undefined;
   afterEach(() => {
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    scratch?.cleanup();
+    scratch = undefined;
   });
 
   function nextEvent(watcher: RuleWatcher): Promise<"reload" | "error"> {
@@ -421,7 +422,8 @@ describe("hot reload", () => {
   }
 
   it("watches a directory: a new file adds its domain", async () => {
-    dir = mkdtempSync(join(tmpdir(), "rl-watch-dir-"));
+    scratch = tempDir("rl-watch-dir");
+    const dir = scratch.dir;
     writeFileSync(join(dir, "a.yaml"), "domain: a\n");
     const watcher = new RuleWatcher({ path: dir, debounceMs: 20 });
     try {
@@ -440,7 +442,8 @@ describe("hot reload", () => {
   });
 
   it("reloads on change and keeps the old rules when the new file is bad", async () => {
-    dir = mkdtempSync(join(tmpdir(), "rl-watch-"));
+    scratch = tempDir("rl-watch");
+    const dir = scratch.dir;
     const file = join(dir, "rules.yaml");
     const rules = (n: number) =>
       `domain: d\ndescriptors:\n  - key: k\n    rate_limit: {unit: second, requests_per_unit: ${n}}\n`;

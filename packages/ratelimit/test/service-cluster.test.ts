@@ -5,19 +5,20 @@
  * processes shut down gracefully on SIGTERM with exit code 0, and
  * `scaleout ratelimit check` works from a terminal.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import * as grpc from "@grpc/grpc-js";
+import {
+  type CliProcess,
+  type RedisServer,
+  runCli,
+  spawnCli,
+  startRedisServer,
+  type TempDir,
+  tempDir,
+} from "@scaleout/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadRlsProto } from "../src/service/service.js";
-import { type RedisServerHandle, startRedisServer } from "./helpers/redis-server.js";
+import { type RlsClient, rlsClient, shouldRateLimit } from "./helpers/rls-client.js";
 
-const CLI = fileURLToPath(new URL("../../cli/dist/main.js", import.meta.url));
 const INSTANCES = 3;
 const CLIENTS = 30;
 const REQUESTS = 360;
@@ -35,85 +36,57 @@ descriptors:
 `;
 
 interface Instance {
-  process: ChildProcess;
+  process: CliProcess;
   httpPort: number;
   grpcPort: number;
-  exited: Promise<number | null>;
 }
 
-function startInstance(rules: string, redisPort: number): Promise<Instance> {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "ratelimit",
-      "serve",
-      "--config",
-      rules,
-      "--http-port",
-      "0",
-      "--grpc-port",
-      "0",
-      "--redis-url",
-      `redis://127.0.0.1:${redisPort}`,
-      // Generous: a loaded CI machine must not turn a slow answer into a fail-open one.
-      "--store-timeout-ms",
-      "5000",
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => resolve(code)),
-  );
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on("line", (line) => {
-      const entry = JSON.parse(line) as { msg?: string; httpPort?: number; grpcPort?: number };
-      if (entry.msg === "rate limit service listening")
-        resolve({ process: child, httpPort: entry.httpPort!, grpcPort: entry.grpcPort!, exited });
-    });
-    void exited.then((code) => reject(new Error(`instance exited early with ${code}`)));
+async function startInstance(rules: string, redisUrl: string): Promise<Instance> {
+  const child = spawnCli([
+    "ratelimit",
+    "serve",
+    "--config",
+    rules,
+    "--http-port",
+    "0",
+    "--grpc-port",
+    "0",
+    "--redis-url",
+    redisUrl,
+    // Generous: a loaded CI machine must not turn a slow answer into a fail-open one.
+    "--store-timeout-ms",
+    "5000",
+  ]);
+  const ready = await child.waitForLine((line) => {
+    const entry = JSON.parse(line) as { msg?: string; httpPort?: number; grpcPort?: number };
+    return entry.msg === "rate limit service listening" ? entry : undefined;
   });
+  return { process: child, httpPort: ready.httpPort!, grpcPort: ready.grpcPort! };
 }
 
-interface RlsClient extends grpc.Client {
-  ShouldRateLimit(
-    request: unknown,
-    callback: (error: grpc.ServiceError | null, response: { overall_code: string }) => void,
-  ): void;
-}
-
-let redis: RedisServerHandle;
+let redis: RedisServer;
+let scratch: TempDir;
 let dir: string;
 let instances: Instance[] = [];
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  dir = mkdtempSync(join(tmpdir(), "rl-cluster-"));
+  scratch = tempDir("rl-cluster");
+  dir = scratch.dir;
   writeFileSync(join(dir, "rules.yaml"), RULES);
   instances = await Promise.all(
-    Array.from({ length: INSTANCES }, () => startInstance(join(dir, "rules.yaml"), redis.port)),
+    Array.from({ length: INSTANCES }, () => startInstance(join(dir, "rules.yaml"), redis.url)),
   );
 });
 afterAll(async () => {
-  for (const instance of instances) instance.process.kill("SIGKILL");
+  await Promise.all(instances.map((instance) => instance.process.stop("SIGKILL")));
   await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  scratch?.cleanup();
 });
 
 describe(`${INSTANCES} service processes, one redis-server, ${CLIENTS} concurrent clients over HTTP and gRPC`, () => {
   it.each(["log", "gcra"])("tenant %s: together they admit exactly the limit", async (tenant) => {
-    const proto = loadRlsProto();
-    const v3 = (
-      ((proto.envoy as grpc.GrpcObject).service as grpc.GrpcObject).ratelimit as grpc.GrpcObject
-    ).v3 as grpc.GrpcObject;
-    const Client = v3.RateLimitService as unknown as new (
-      address: string,
-      credentials: grpc.ChannelCredentials,
-    ) => RlsClient;
-    const grpcClients = instances.map(
-      (i) => new Client(`127.0.0.1:${i.grpcPort}`, grpc.credentials.createInsecure()),
-    );
+    const grpcClients: RlsClient[] = instances.map((i) => rlsClient(i.grpcPort));
     const request = {
       domain: "shared",
       descriptors: [{ entries: [{ key: "tenant", value: tenant }] }],
@@ -135,11 +108,7 @@ describe(`${INSTANCES} service processes, one redis-server, ${CLIENTS} concurren
               );
               code = ((await response.json()) as { overall_code: string }).overall_code;
             } else {
-              code = await new Promise<string>((resolve, reject) =>
-                grpcClients[instance]!.ShouldRateLimit(request, (error, response) =>
-                  error ? reject(error) : resolve(response.overall_code),
-                ),
-              );
+              code = (await shouldRateLimit(grpcClients[instance]!, request)).overall_code;
             }
             if (code === "OK") admitted++;
             else denied++;
@@ -155,20 +124,14 @@ describe(`${INSTANCES} service processes, one redis-server, ${CLIENTS} concurren
   });
 
   it("shuts down gracefully on SIGTERM with exit code 0", async () => {
-    const codes = await Promise.all(
-      instances.map((instance) => {
-        instance.process.kill("SIGTERM");
-        return instance.exited;
-      }),
-    );
+    const codes = await Promise.all(instances.map((instance) => instance.process.stop()));
     expect(codes).toEqual(instances.map(() => 0));
   });
 });
 
 describe("scaleout ratelimit check", () => {
   it("evaluates rules from the terminal", async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      CLI,
+    const { stdout } = await runCli([
       "ratelimit",
       "check",
       "--config",
@@ -200,8 +163,7 @@ describe("scaleout ratelimit check", () => {
       bad,
       "domain: x\ndescriptors:\n  - key: a\n    rate_limit: {unit: fortnight, requests_per_unit: 1}\n",
     );
-    const result = await promisify(execFile)(process.execPath, [
-      CLI,
+    const result = await runCli([
       "ratelimit",
       "check",
       "--config",

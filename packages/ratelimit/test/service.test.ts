@@ -3,20 +3,22 @@
  * a real @grpc/grpc-js client on our copy of envoy's proto, operations
  * endpoints, hot reload, the local over-limit cache and store failure.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
+import {
+  freePort,
+  type RedisServer,
+  startRedisServer,
+  type TempDir,
+  tempDir,
+} from "@scaleout/testkit";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveServiceConfig, type ServiceConfig } from "../src/service/config.js";
-import {
-  loadRlsProto,
-  type RateLimitService,
-  startRateLimitService,
-} from "../src/service/service.js";
-import { freePort, type RedisServerHandle, startRedisServer } from "./helpers/redis-server.js";
+import { type RateLimitService, startRateLimitService } from "../src/service/service.js";
+import { rlsClient, shouldRateLimit } from "./helpers/rls-client.js";
 
 const RULES = `
 domain: api
@@ -33,44 +35,9 @@ descriptors:
     rate_limit: {unit: minute, requests_per_unit: 1}
 `;
 
-interface RlsClient extends grpc.Client {
-  ShouldRateLimit(
-    request: unknown,
-    callback: (error: grpc.ServiceError | null, response: RlsResponse) => void,
-  ): void;
-}
-interface RlsResponse {
-  overall_code: string;
-  statuses: {
-    code: string;
-    current_limit: { name: string; requests_per_unit: number; unit: string } | null;
-    limit_remaining: number;
-    duration_until_reset: { seconds: number; nanos: number } | null;
-  }[];
-}
-
-function rlsClient(port: number): RlsClient {
-  const proto = loadRlsProto();
-  const v3 = (
-    ((proto.envoy as grpc.GrpcObject).service as grpc.GrpcObject).ratelimit as grpc.GrpcObject
-  ).v3 as grpc.GrpcObject;
-  const Client = v3.RateLimitService as unknown as new (
-    address: string,
-    credentials: grpc.ChannelCredentials,
-  ) => RlsClient;
-  return new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-}
-
-function shouldRateLimit(client: RlsClient, request: unknown): Promise<RlsResponse> {
-  return new Promise((resolve, reject) =>
-    client.ShouldRateLimit(request, (error, response) =>
-      error ? reject(error) : resolve(response),
-    ),
-  );
-}
-
 const silent = pino({ level: "silent" });
-let redis: RedisServerHandle;
+let redis: RedisServer;
+let scratch: TempDir;
 let dir: string;
 
 function config(overrides: Partial<ServiceConfig>): ServiceConfig {
@@ -79,7 +46,7 @@ function config(overrides: Partial<ServiceConfig>): ServiceConfig {
       rules: join(dir, "rules.yaml"),
       httpPort: 0,
       grpcPort: 0,
-      redisUrl: `redis://127.0.0.1:${redis.port}`,
+      redisUrl: redis.url,
       reloadDebounceMs: 20,
       // Generous: a loaded CI machine must not turn a slow answer into a fail-open one.
       storeTimeoutMs: 5000,
@@ -90,12 +57,13 @@ function config(overrides: Partial<ServiceConfig>): ServiceConfig {
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  dir = mkdtempSync(join(tmpdir(), "rl-service-"));
+  scratch = tempDir("rl-service");
+  dir = scratch.dir;
   writeFileSync(join(dir, "rules.yaml"), RULES);
 });
 afterAll(async () => {
   await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  scratch?.cleanup();
 });
 
 async function check(

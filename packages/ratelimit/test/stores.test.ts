@@ -3,6 +3,7 @@
  * Redis script reloading, Redis time, hash tags, expiry, and failure
  * handling against a dead Redis (killed mid-test, or a closed port).
  */
+import { freePort, type RedisServer, startRedisServer } from "@scaleout/testkit";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +13,6 @@ import { GuardedStore, type StoreFailureEvent } from "../src/stores/guarded-stor
 import { MemoryStore } from "../src/stores/memory-store.js";
 import { RedisStore } from "../src/stores/redis-store.js";
 import { countCommands } from "./helpers/count-commands.js";
-import { freePort, type RedisServerHandle, startRedisServer } from "./helpers/redis-server.js";
 import { manualClock } from "./helpers/stores.js";
 
 const perSecond = (limit: number) =>
@@ -66,7 +66,7 @@ describe("memory store", () => {
 });
 
 describe("redis store", () => {
-  let server: RedisServerHandle;
+  let server: RedisServer;
   let client: Redis;
   beforeAll(async () => {
     server = await startRedisServer();

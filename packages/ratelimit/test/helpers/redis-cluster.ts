@@ -1,15 +1,18 @@
 /**
- * A private three-master Redis Cluster on free ports in a temp directory,
- * for the test that runs the store through ioredis's Cluster client.
+ * A private three-master Redis Cluster for the test that runs the store
+ * through ioredis's Cluster client: testkit's redis-servers (each on a free
+ * port in its own temp directory) with cluster mode on, joined by
+ * `redis-cli --cluster create`.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { freePort } from "./redis-server.js";
+import { LOOPBACK, type RedisServer, startRedisServer } from "@scaleout/testkit";
 
 const run = promisify(execFile);
+
+/** How long the joined cluster may take to report cluster_state:ok. */
+const CLUSTER_READY_TIMEOUT_MS = 15_000;
+const CLUSTER_POLL_INTERVAL_MS = 25;
 
 export interface RedisClusterHandle {
   ports: number[];
@@ -17,77 +20,37 @@ export interface RedisClusterHandle {
 }
 
 export async function startRedisCluster(masters = 3): Promise<RedisClusterHandle> {
-  const dir = mkdtempSync(join(tmpdir(), "scaleout-rl-cluster-"));
-  const ports: number[] = [];
-  const children: ChildProcess[] = [];
-  for (let i = 0; i < masters; i++) {
-    const port = await freePort();
-    ports.push(port);
-    children.push(
-      spawn(
-        "redis-server",
-        [
-          "--port",
-          String(port),
-          "--bind",
-          "127.0.0.1",
-          "--save",
-          "",
-          "--appendonly",
-          "no",
-          "--dir",
-          dir,
-          "--cluster-enabled",
-          "yes",
-          "--cluster-config-file",
-          `nodes-${port}.conf`,
-        ],
-        { stdio: "ignore" },
-      ),
-    );
-  }
+  const started = await Promise.allSettled(
+    Array.from({ length: masters }, () =>
+      startRedisServer({ prefix: "rl-cluster", args: ["--cluster-enabled", "yes"] }),
+    ),
+  );
+  const servers = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const stop = async () => {
-    await Promise.all(
-      children.map((child) =>
-        child.exitCode !== null
-          ? Promise.resolve()
-          : new Promise<void>((resolve) => {
-              child.once("exit", () => resolve());
-              child.kill("SIGKILL");
-            }),
-      ),
-    );
-    rmSync(dir, { recursive: true, force: true });
+    await Promise.all(servers.map((server: RedisServer) => server.stop(true)));
   };
   try {
-    for (const port of ports) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await run("redis-cli", ["-p", String(port), "ping"]);
-          break;
-        } catch (error) {
-          if (attempt > 200) throw error;
-          await new Promise((r) => setTimeout(r, 25));
-        }
-      }
-    }
+    for (const s of started) if (s.status === "rejected") throw s.reason;
+    const ports = servers.map((server) => server.port);
     await run("redis-cli", [
       "--cluster",
       "create",
-      ...ports.map((p) => `127.0.0.1:${p}`),
+      ...ports.map((port) => `${LOOPBACK}:${port}`),
       "--cluster-replicas",
       "0",
       "--cluster-yes",
     ]);
-    for (let attempt = 0; ; attempt++) {
+    const deadline = Date.now() + CLUSTER_READY_TIMEOUT_MS;
+    for (;;) {
       const states = await Promise.all(
-        ports.map((p) =>
-          run("redis-cli", ["-p", String(p), "cluster", "info"]).then((r) => r.stdout),
+        ports.map((port) =>
+          run("redis-cli", ["-p", String(port), "cluster", "info"]).then((r) => r.stdout),
         ),
       );
-      if (states.every((s) => s.includes("cluster_state:ok"))) break;
-      if (attempt > 400) throw new Error("the cluster did not become ready");
-      await new Promise((r) => setTimeout(r, 25));
+      if (states.every((state) => state.includes("cluster_state:ok"))) break;
+      if (Date.now() > deadline)
+        throw new Error(`the cluster did not become ready within ${CLUSTER_READY_TIMEOUT_MS} ms`);
+      await new Promise((r) => setTimeout(r, CLUSTER_POLL_INTERVAL_MS));
     }
     return { ports, stop };
   } catch (error) {
