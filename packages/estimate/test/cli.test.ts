@@ -2,31 +2,24 @@
  * End to end through the real binary: `node packages/cli/dist/main.js estimate`
  * (built by `tsc -b`, which `npm test` runs first).
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCliSync, tempDir } from "@scaleout/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const main = join(root, "packages", "cli", "dist", "main.js");
-const examples = join(root, "packages", "estimate", "examples");
-const scratch = mkdtempSync(join(tmpdir(), "scaleout-estimate-"));
+const examples = join(dirname(fileURLToPath(import.meta.url)), "..", "examples");
+const scratch = tempDir("estimate");
 
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(() => scratch.cleanup());
 
 function scaleout(...args: string[]) {
-  const run = spawnSync(process.execPath, [main, "estimate", ...args], {
-    cwd: root,
-    encoding: "utf8",
-    timeout: 30_000,
-  });
+  const run = runCliSync(["estimate", ...args]);
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
 function yamlFile(name: string, text: string): string {
-  const path = join(scratch, name);
+  const path = join(scratch.dir, name);
   writeFileSync(path, text);
   return path;
 }
@@ -166,7 +159,7 @@ describe("scaleout estimate", () => {
       ["unknown table", () => ["--table", "primes"], /table: no table named "primes"/],
       [
         "missing file",
-        () => [join(scratch, "absent.yaml")],
+        () => [join(scratch.dir, "absent.yaml")],
         /absent\.yaml: cannot read the assumptions file \(ENOENT\)/,
       ],
       ["no input at all", () => [], /give an assumptions file, --preset <name>/],

@@ -1,26 +1,17 @@
 /**
  * End to end: the real `scaleout` binary (built dist), spawned as a process.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCliSync, tempDir } from "@scaleout/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import type { SimulationReport } from "../src/index.js";
 
-const mainJs = resolve(fileURLToPath(import.meta.url), "../../../cli/dist/main.js");
-const workDir = mkdtempSync(join(tmpdir(), "scaleout-ring-cli-"));
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+const scratch = tempDir("ring-cli");
+const workDir = scratch.dir;
+afterAll(() => scratch.cleanup());
 
-function scaleout(...args: string[]) {
-  const run = spawnSync(process.execPath, [mainJs, ...args], {
-    encoding: "utf8",
-    cwd: workDir,
-    timeout: 60_000,
-  });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+const scaleout = (...args: string[]) => runCliSync(args, { cwd: workDir });
 
 describe("scaleout ring simulate", () => {
   it("prints the figures as JSON with --json, progress on stderr", () => {
