@@ -16,8 +16,7 @@
  * reads are issued by WINDOW concurrent async workers on both sides (fillsync
  * uses SYNC_WRITERS writers: group commit is what it measures).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   type BenchContext,
@@ -27,6 +26,7 @@ import {
   seededRandom,
 } from "@scaleout/bench";
 import { type Database, open } from "@scaleout/lsm";
+import { tempDir } from "@scaleout/testkit";
 import { ClassicLevel } from "classic-level";
 
 const KEY_BYTES = 16;
@@ -153,7 +153,8 @@ export default defineSuite({
     const entries = context.quick ? 100_000 : 1_000_000;
     const reads = context.quick ? 100_000 : 1_000_000;
     const syncWrites = context.quick ? 5_000 : 20_000;
-    const root = mkdtempSync(join(tmpdir(), "scaleout-lsm-bench-"));
+    const scratch = tempDir("lsm-bench");
+    const root = scratch.dir;
     const results: BenchResult[] = [];
     try {
       const random = seededRandom(42);
@@ -316,7 +317,7 @@ export default defineSuite({
         await peerSync.engine.close();
       }
     } finally {
-      rmSync(root, { recursive: true, force: true });
+      scratch.cleanup();
     }
     return results;
   },

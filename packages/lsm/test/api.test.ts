@@ -1,6 +1,7 @@
+import { tempDir } from "@scaleout/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { LsmErrorCode, MAX_KEY_SIZE_BYTES, open, WriteBatch } from "../src/index.js";
-import { bytes, tempDir } from "./helpers/temp-dir.js";
+import { bytes } from "./helpers/common.js";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -8,7 +9,7 @@ afterEach(() => {
 });
 
 function fresh(): string {
-  const t = tempDir();
+  const t = tempDir("lsm");
   cleanups.push(t.cleanup);
   return t.dir;
 }

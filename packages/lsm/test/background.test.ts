@@ -4,16 +4,16 @@
  * abandoned partial outputs, leaving only files the manifest names.
  */
 import { readdirSync } from "node:fs";
+import { tempDir } from "@scaleout/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { open } from "../src/index.js";
-import { tempDir } from "./helpers/temp-dir.js";
 
 describe("close during background work", () => {
   let cleanup = () => {};
   afterEach(() => cleanup());
 
   it("keeps every write and leaves no orphan files after reopen", async () => {
-    const t = tempDir();
+    const t = tempDir("lsm");
     cleanup = t.cleanup;
     const key = (i: number) => Buffer.from(`key-${String(i).padStart(8, "0")}`);
     const value = (i: number) => Buffer.alloc(200, i % 251);

@@ -4,6 +4,7 @@
  * level may hold an older value for its key (otherwise the value would
  * resurrect) and every snapshot sees it.
  */
+import { tempDir } from "@scaleout/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { BlockCache } from "../src/block-cache.js";
 import { runCompactionJob } from "../src/compaction-job.js";
@@ -13,7 +14,6 @@ import { Counters } from "../src/stats.js";
 import { TableBuilder } from "../src/table-builder.js";
 import { TableReader } from "../src/table-reader.js";
 import type { TableMeta } from "../src/version.js";
-import { tempDir } from "./helpers/temp-dir.js";
 
 type Entry = [key: string, seq: number, type: number, value: string];
 
@@ -52,7 +52,7 @@ describe("compaction drop rules", () => {
   afterEach(() => cleanup());
 
   async function compactL1IntoL2(deeper: TableMeta[][], smallestSnapshot: number) {
-    const t = tempDir();
+    const t = tempDir("lsm");
     cleanup = t.cleanup;
     const l1 = await table(t.dir, 10, [
       ["a", 9, TYPE_VALUE, "a9"],

@@ -6,10 +6,11 @@
  */
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "@scaleout/testkit";
 import * as fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { LsmErrorCode, open } from "../src/index.js";
-import { bytes, collect, recordingLogger, tempDir } from "./helpers/temp-dir.js";
+import { bytes, collect, recordingLogger } from "./helpers/common.js";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -17,7 +18,7 @@ afterEach(() => {
 });
 
 function fresh(): string {
-  const { dir, cleanup } = tempDir();
+  const { dir, cleanup } = tempDir("lsm");
   cleanups.push(cleanup);
   return dir;
 }

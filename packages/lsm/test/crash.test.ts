@@ -15,10 +15,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { tempDir } from "@scaleout/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { open, type SyncPolicy } from "../src/index.js";
 import { valueFor } from "./helpers/crash-values.js";
-import { tempDir } from "./helpers/temp-dir.js";
 
 const WRITER = fileURLToPath(new URL("./helpers/crash-writer.ts", import.meta.url));
 
@@ -103,7 +103,7 @@ describe("crash recovery with SIGKILL", () => {
 
   for (const policy of ["always", "everysec", "never"] as const) {
     it(`keeps every acknowledged write (${policy})`, async () => {
-      const { dir, cleanup } = tempDir();
+      const { dir, cleanup } = tempDir("lsm");
       cleanups.push(cleanup);
       const results: RoundResult[] = [];
       const rounds = policy === "always" ? 4 : 2;

@@ -5,10 +5,10 @@
  */
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "@scaleout/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_IMMUTABLE_MEMTABLES } from "../src/constants.js";
 import { L0_STOP_WRITES_TRIGGER, open } from "../src/index.js";
-import { tempDir } from "./helpers/temp-dir.js";
 
 function dirBytes(dir: string): number {
   return readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
@@ -19,7 +19,7 @@ describe("disk usage under overwrites", () => {
   afterEach(() => cleanup());
 
   it("stays bounded across many flushes and compactions", async () => {
-    const t = tempDir();
+    const t = tempDir("lsm");
     cleanup = t.cleanup;
     const db = await open(t.dir, { memtableSizeBytes: 32 * 1024, syncPolicy: "never" });
     const keys = 500;

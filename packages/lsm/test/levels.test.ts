@@ -3,10 +3,10 @@
  * in one level), forward and reverse, with bounds that fall inside, between and
  * outside the tables; checked against a sorted array.
  */
+import { tempDir } from "@scaleout/testkit";
 import * as fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, open } from "../src/index.js";
-import { tempDir } from "./helpers/temp-dir.js";
 
 const COUNT = 12_000;
 const key = (i: number) => Buffer.from(`key-${String(i * 2).padStart(7, "0")}`);
@@ -14,7 +14,7 @@ const value = (i: number) => Buffer.alloc(300, i % 256);
 
 describe("multi-table levels", () => {
   let db: Database;
-  const t = tempDir();
+  const t = tempDir("lsm");
   beforeAll(async () => {
     db = await open(t.dir, { memtableSizeBytes: 1024 * 1024, syncPolicy: "never" });
     const writes: Promise<void>[] = [];

@@ -3,9 +3,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { tempDir } from "@scaleout/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { LsmErrorCode, open } from "../src/index.js";
-import { recordingLogger, tempDir } from "./helpers/temp-dir.js";
+import { recordingLogger } from "./helpers/common.js";
 
 const HOLDER = fileURLToPath(new URL("./helpers/lock-holder.ts", import.meta.url));
 
@@ -14,7 +15,7 @@ describe("LOCK file", () => {
   afterEach(() => cleanup());
 
   it("refuses a second open in the same process until the first closes", async () => {
-    const t = tempDir();
+    const t = tempDir("lsm");
     cleanup = t.cleanup;
     const first = await open(t.dir);
     await expect(open(t.dir)).rejects.toMatchObject({ code: LsmErrorCode.LOCKED });
@@ -24,7 +25,7 @@ describe("LOCK file", () => {
   });
 
   it("refuses a directory held by another live process, naming its pid", async () => {
-    const t = tempDir();
+    const t = tempDir("lsm");
     cleanup = t.cleanup;
     const child = spawn(process.execPath, ["--import", "tsx", HOLDER, t.dir], {
       stdio: ["pipe", "pipe", "inherit"],
@@ -50,7 +51,7 @@ describe("LOCK file", () => {
   });
 
   it("takes over a lock naming a pid that does not exist", async () => {
-    const t = tempDir();
+    const t = tempDir("lsm");
     cleanup = t.cleanup;
     await (await open(t.dir)).close();
     // pid_max on Linux is at most 2^22: this pid cannot be running.

@@ -4,10 +4,11 @@
  * run against the engine and against an in-memory sorted map; every read must
  * agree. A tiny memtable makes flushes and compactions happen inside short runs.
  */
+import { tempDir } from "@scaleout/testkit";
 import * as fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Database, open, type Snapshot, WriteBatch } from "../src/index.js";
-import { collect, tempDir } from "./helpers/temp-dir.js";
+import { collect } from "./helpers/common.js";
 
 type ModelMap = Map<string, string>;
 
@@ -210,7 +211,7 @@ describe("engine against a sorted-map model", () => {
   it("agrees with the model through put/delete/batch/scan/snapshot/flush/compact/reopen", async () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 200, size: "+1" }), async (cmds) => {
-        const { dir, cleanup } = tempDir();
+        const { dir, cleanup } = tempDir("lsm");
         dirs.push(cleanup);
         const real: Real = { db: await open(dir, OPTIONS), dir };
         const model: Model = { data: new Map(), snapshot: null };

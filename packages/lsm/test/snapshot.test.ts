@@ -1,6 +1,7 @@
+import { tempDir } from "@scaleout/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Database, open } from "../src/index.js";
-import { bytes, collect, tempDir } from "./helpers/temp-dir.js";
+import { bytes, collect } from "./helpers/common.js";
 
 describe("snapshots", () => {
   let db: Database | null = null;
@@ -12,7 +13,7 @@ describe("snapshots", () => {
   });
 
   it("keep seeing old versions across flush and compaction", async () => {
-    const t = tempDir();
+    const t = tempDir("lsm");
     cleanup = t.cleanup;
     db = await open(t.dir, { memtableSizeBytes: 4096 });
     await db.put(bytes("k"), bytes("v1"));

@@ -1,12 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-
-/** A fresh temporary directory and its cleanup. */
-export function tempDir(prefix = "scaleout-lsm-test-"): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+/** Small helpers shared by the engine's tests (temp directories come from @scaleout/testkit). */
 
 export function bytes(text: string): Buffer {
   return Buffer.from(text, "utf8");
