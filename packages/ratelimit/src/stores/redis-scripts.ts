@@ -14,7 +14,11 @@
  */
 import type { AlgorithmName } from "../policy.js";
 
-const PRELUDE = `
+/**
+ * Sets now (ARGV[1], else Redis TIME), grace and cost: how every script but
+ * the fixed window's (which inlines a leaner copy) begins.
+ */
+const CLOCK = `
 local now
 -- An injected clock (tests, replays) does not run at Redis speed: keep keys
 -- longer than their logical TTL so real time cannot expire them early.
@@ -27,7 +31,9 @@ else
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local cost = tonumber(ARGV[2])
+local cost = tonumber(ARGV[2])`;
+
+const PRELUDE = `${CLOCK}
 local function num(x) return string.format('%.17g', x) end
 local function keep(ttl, ...)
   if ttl > 0 then
@@ -151,20 +157,7 @@ if cost > limit then retry = -1 end
 return {0, limit - count, reset, retry, 0}
 `;
 
-const SLIDING_WINDOW_LOG = `
-local now
--- An injected clock (tests, replays) does not run at Redis speed: keep keys
--- longer than their logical TTL so real time cannot expire them early.
--- Expired and idle states decide alike, so this changes memory, not answers.
-local grace = 0
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-  grace = 600000
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local cost = tonumber(ARGV[2])
+const SLIDING_WINDOW_LOG = `${CLOCK}
 local limit, period = tonumber(ARGV[3]), tonumber(ARGV[4])
 local horizon = now - period
 local count = redis.call('LLEN', KEYS[1])
