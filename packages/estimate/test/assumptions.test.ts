@@ -1,5 +1,4 @@
 import {
-  EstimateError,
   EstimateErrorCode,
   mergeAssumptions,
   parseAssumptions,
@@ -7,16 +6,7 @@ import {
   runEstimateRequest,
 } from "@scaleout/estimate";
 import { describe, expect, it } from "vitest";
-
-function refused(action: () => unknown): EstimateError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof EstimateError) return error;
-    throw error;
-  }
-  throw new Error("expected an EstimateError");
-}
+import { refused } from "./helpers/refused.js";
 
 const MINIMAL = { daily_active_users: "1m", actions_per_user_per_day: 3 };
 

@@ -1,5 +1,4 @@
 import {
-  EstimateError,
   EstimateErrorCode,
   formatCount,
   formatDuration,
@@ -15,17 +14,7 @@ import {
 } from "@scaleout/estimate";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-
-/** Runs `action`, expecting an EstimateError; returns it for inspection. */
-function refused(action: () => unknown): EstimateError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof EstimateError) return error;
-    throw error;
-  }
-  throw new Error("expected an EstimateError");
-}
+import { refused } from "./helpers/refused.js";
 
 /** Relative closeness for round trips through a rendering of `digits` significant digits. */
 function closeTo(actual: number, expected: number, digits: number): boolean {
