@@ -47,6 +47,18 @@ async function eventually<T>(
   throw new Error(`timed out waiting for ${what}: ${String(lastError)}`);
 }
 
+/** Waits until the generator refuses to issue (its lease is gone) and returns what it threw. */
+function refusalOf(generator: { next(): bigint }, what: string): Promise<unknown> {
+  return eventually(() => {
+    try {
+      generator.next();
+    } catch (caught) {
+      return caught;
+    }
+    throw new Error("still issuing");
+  }, what);
+}
+
 describe("worker-id leases against a real redis-server", () => {
   it("concurrent leasers get distinct ids; when all are taken the next one is refused", async () => {
     const keyPrefix = nextPrefix();
@@ -122,14 +134,7 @@ describe("worker-id leases against a real redis-server", () => {
       const before = leased.generator.next();
       // Someone else takes the id (an operator, or a holder that saw it expire).
       await admin.set(`${keyPrefix}:dc:1:machine:0`, "intruder", "PX", 60_000);
-      const error = await eventually(() => {
-        try {
-          leased.generator.next();
-        } catch (caught) {
-          return caught;
-        }
-        throw new Error("still issuing");
-      }, "the lease to be lost");
+      const error = await refusalOf(leased.generator, "the lease to be lost");
       expect(error).toBeInstanceOf(LeaseLostError);
       expect((error as LeaseLostError).code).toBe(SnowflakeErrorCode.LEASE_LOST);
       expect((error as Error).message).toMatch(/not issuing ids until it is re-acquired/);
@@ -156,14 +161,7 @@ describe("worker-id leases against a real redis-server", () => {
     try {
       leased.generator.next();
       await own.stop();
-      const error = await eventually(() => {
-        try {
-          leased.generator.next();
-        } catch (caught) {
-          return caught;
-        }
-        throw new Error("still issuing");
-      }, "the lease to lapse");
+      const error = await refusalOf(leased.generator, "the lease to lapse");
       expect(error).toBeInstanceOf(LeaseLostError);
     } finally {
       leased.lease.abandon();
