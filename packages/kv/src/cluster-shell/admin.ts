@@ -81,7 +81,16 @@ export function formatStatus(status: ShellStatus): string {
       `  partition ${transfer.partition} ← ${transfer.from}: ${transfer.keysReceived}/${transfer.keysTotal} keys`,
     );
   }
-  lines.push(`transfers completed ${c.transfersCompleted}, keys streamed ${c.keysStreamed}`);
+  for (const lane of status.transferLanes ?? []) {
+    lines.push(
+      `  pacing → ${lane.to}: ${lane.inFlightObjects}/${lane.windowObjects} objects in flight, ` +
+        `round trip ${lane.smoothedRoundTripMs === null ? "?" : lane.smoothedRoundTripMs.toFixed(0)} ms, ` +
+        `timeout ${lane.retransmitTimeoutMs.toFixed(0)} ms, timeouts ${lane.timeouts}`,
+    );
+  }
+  lines.push(
+    `transfers completed ${c.transfersCompleted}, keys streamed ${c.keysStreamed} (resent ${c.keysResent ?? 0})`,
+  );
   const t = status.transport;
   lines.push(
     `transport: sent ${t.counters.framesSent}, received ${t.counters.framesReceived}, dropped (fault) ${t.counters.framesDroppedByFault}, dropped (queue full) ${t.counters.framesDroppedQueueFull}` +

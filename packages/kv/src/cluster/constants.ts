@@ -95,12 +95,26 @@ export const ANTI_ENTROPY_EXCHANGE_TIMEOUT_MS = 5_000;
 /** Tombstones checked for reaping per tick (bounds the reaper's message burst). */
 export const REAP_CHECKS_PER_TICK = 16;
 
-/** Objects per transfer batch, and batches in flight per transfer (throttle). */
+/** Objects per transfer batch: ~64 × a few hundred bytes keeps a batch well under a frame. */
 export const TRANSFER_BATCH_OBJECTS = 64;
-export const TRANSFER_BATCHES_IN_FLIGHT = 2;
 
-/** A transfer batch not acknowledged in this long is resent. */
+/**
+ * Largest transfer window towards one destination, in batches' worth of
+ * objects, over all the partitions streaming to it (the throttle; transfer.ts).
+ * A join moves ~3/4 of the partitions at once, so the limit must be per
+ * destination: with 3 senders the new node has at most 3 × 4 × 64 objects queued.
+ */
+export const TRANSFER_BATCHES_IN_FLIGHT = 4;
+
+/**
+ * Retransmission timeout of a transfer batch before a round trip is measured,
+ * and its floor: a batch is sent again only if unacknowledged this long (then
+ * the timeout doubles per attempt, up to TRANSFER_RETRY_MAX_MS).
+ */
 export const TRANSFER_RETRY_MS = 1_000;
+
+/** Ceiling of a transfer batch's backed-off retransmission timeout. */
+export const TRANSFER_RETRY_MAX_MS = 30_000;
 
 /** A forwarded or internal request's bookkeeping is bounded by this many entries. */
 export const PENDING_REQUESTS_MAX = 10_000;

@@ -90,7 +90,11 @@ import { incrementCounter } from "./pncounter.js";
 import { ReplicaStore } from "./store.js";
 import {
   DEFAULT_TRANSFER_OPTIONS,
+  type LaneView,
   OutgoingTransfer,
+  pumpLane,
+  type TransferBatch,
+  TransferLane,
   type TransferOptions,
   type TransferProgress,
 } from "./transfer.js";
@@ -235,7 +239,10 @@ export interface NodeCounters {
   antiEntropyKeysRepaired: number;
   tombstonesReaped: number;
   transfersCompleted: number;
+  /** Objects sent in transfer batches, retransmissions included. */
   keysStreamed: number;
+  /** Of keysStreamed: objects sent again because their batch timed out. */
+  keysResent: number;
   staleMessagesDropped: number;
 }
 
@@ -266,6 +273,8 @@ export interface NodeStatus {
     readonly lastPassCompletedAtMs: number | null;
   };
   readonly transfersOut: readonly TransferProgress[];
+  /** Pacing per destination of the outgoing transfers: window, round trip, timeouts. */
+  readonly transferLanes: readonly LaneView[];
   readonly transfersIn: readonly {
     readonly from: NodeId;
     readonly partition: number;
@@ -304,6 +313,7 @@ export class ClusterNode {
   private readonly reaping = new Map<string, PendingReap>();
   private readonly reapBackoffUntil = new Map<string, number>();
   private readonly transfersOut = new Map<string, OutgoingTransfer>();
+  private readonly transferLanes = new Map<NodeId, TransferLane>();
   private readonly transfersIn = new Map<string, IncomingTransfer>();
   private nextStrayCheckAtMs = 0;
   private nextReapAtMs = 0;
@@ -333,6 +343,7 @@ export class ClusterNode {
     tombstonesReaped: 0,
     transfersCompleted: 0,
     keysStreamed: 0,
+    keysResent: 0,
     staleMessagesDropped: 0,
   };
 
@@ -881,9 +892,13 @@ export class ClusterNode {
       }
       case "transferAck": {
         const transfer = [...this.transfersOut.values()].find(
-          (t) => t.transferId === message.transferId,
+          (t) => t.transferId === message.transferId && t.to === from,
         );
-        transfer?.acknowledge(message.sequence);
+        const ack = transfer?.acknowledge(message.sequence, nowMs);
+        if (transfer === undefined || ack === undefined || ack === null) break;
+        this.lane(transfer.to).onAcknowledged(ack.roundTripMs);
+        // Ack-driven pacing: the freed slot in the window is used at once.
+        this.pumpLane(transfer.to, nowMs, out);
         break;
       }
       case "forward":
@@ -1278,9 +1293,49 @@ export class ClusterNode {
         partition,
         to,
         keys,
-        this.tuning.transfer,
+        this.tuning.transfer.batchObjects,
       ),
     );
+  }
+
+  private lane(to: NodeId): TransferLane {
+    let lane = this.transferLanes.get(to);
+    if (lane === undefined) {
+      lane = new TransferLane(to, this.tuning.transfer);
+      this.transferLanes.set(to, lane);
+    }
+    return lane;
+  }
+
+  /** Send what the lane to `to` allows now (transfer.ts: pumpLane). */
+  private pumpLane(to: NodeId, nowMs: number, out: Output[]): void {
+    if (!this.isUp(to, nowMs)) return;
+    const transfers = [...this.transfersOut.values()].filter(
+      (t) => t.to === to && this.table.isHome(t.partition, to),
+    );
+    pumpLane(this.lane(to), transfers, nowMs, (transfer, batch) =>
+      this.sendTransferBatch(transfer, batch, nowMs, out),
+    );
+  }
+
+  private sendTransferBatch(
+    transfer: OutgoingTransfer,
+    batch: TransferBatch,
+    nowMs: number,
+    out: Output[],
+  ): void {
+    // The objects as they are now: a resend carries writes made since the first send.
+    const objects = this.objectsFor(batch.keys);
+    this.counters.keysStreamed += objects.length;
+    if (batch.attempt > 1) this.counters.keysResent += objects.length;
+    this.send(out, transfer.to, nowMs, {
+      type: "transferBatch",
+      transferId: transfer.transferId,
+      partition: transfer.partition,
+      sequence: batch.sequence,
+      objects,
+      totalKeys: transfer.progress().keysTotal,
+    });
   }
 
   private touchTransfers(key: string): void {
@@ -1305,25 +1360,20 @@ export class ClusterNode {
       }
     }
     const finished = new Set<number>();
+    const destinations = new Set<NodeId>();
     for (const [id, transfer] of this.transfersOut) {
       if (!this.table.isHome(transfer.partition, transfer.to)) {
         // The target no longer owns it (the ring moved again): the stray check redoes it.
         this.transfersOut.delete(id);
         continue;
       }
-      if (!this.isUp(transfer.to, nowMs)) continue;
-      for (const batch of transfer.due(nowMs)) {
-        const objects = this.objectsFor(batch.keys);
-        this.counters.keysStreamed += objects.length;
-        this.send(out, transfer.to, nowMs, {
-          type: "transferBatch",
-          transferId: transfer.transferId,
-          partition: transfer.partition,
-          sequence: batch.sequence,
-          objects,
-          totalKeys: transfer.progress().keysTotal,
-        });
-      }
+      destinations.add(transfer.to);
+    }
+    for (const to of destinations) this.pumpLane(to, nowMs, out);
+    for (const to of [...this.transferLanes.keys()]) {
+      if (!destinations.has(to)) this.transferLanes.delete(to);
+    }
+    for (const [id, transfer] of this.transfersOut) {
       if (transfer.done) {
         this.transfersOut.delete(id);
         this.counters.transfersCompleted += 1;
@@ -1425,6 +1475,12 @@ export class ClusterNode {
         lastPassCompletedAtMs: this.lastPassCompletedAtMs,
       },
       transfersOut: [...this.transfersOut.values()].map((t) => t.progress()),
+      transferLanes: [...this.transferLanes.values()].map((lane) => {
+        let inFlightObjects = 0;
+        for (const t of this.transfersOut.values())
+          if (t.to === lane.to) inFlightObjects += t.inFlightObjects;
+        return lane.view(inFlightObjects);
+      }),
       transfersIn: [...this.transfersIn.values()].map((t) => ({
         from: t.from,
         partition: t.partition,

@@ -1,15 +1,37 @@
 /**
- * Outgoing ownership transfer of one partition to one node: the keys are
- * snapshotted at the start and sent in batches of TRANSFER_BATCH_OBJECTS with at
- * most TRANSFER_BATCHES_IN_FLIGHT unacknowledged (the throttle); a batch not
- * acknowledged within TRANSFER_RETRY_MS is sent again (receivers merge, so a
- * duplicate is harmless). Keys written during the transfer are marked dirty and
- * sent again before the transfer completes, so nothing written meanwhile is
- * left behind when the sender drops the partition.
+ * Ownership transfer: streaming a partition's keys to a node that gained it.
+ *
+ * An OutgoingTransfer is one partition to one node: its keys are snapshotted at
+ * the start and sent in batches of `batchObjects`; keys written during the
+ * transfer are marked dirty and sent again before the transfer completes, so
+ * nothing written meanwhile is left behind when the sender drops the partition.
+ *
+ * A TransferLane paces every transfer from this node to one destination, the
+ * way TCP paces a connection, so that a receiver that falls behind slows the
+ * stream down instead of being sent the same batches again:
+ *
+ *   - window: at most `window` objects unacknowledged towards the destination
+ *     over all its transfers (not per transfer: a join moves ~3/4 of 256
+ *     partitions at once, and a per-transfer limit let hundreds of batches
+ *     queue up at the new node). Counted in objects, not batches, because
+ *     objects are the receiver's work and a partition of few keys makes small
+ *     batches. The window starts at one batch (`batchObjects`), grows by one
+ *     batch per acknowledgement up to `batchesInFlight` batches, and falls
+ *     back to one batch when a batch times out.
+ *   - ack-driven pacing: a new batch goes out when an acknowledgement frees a
+ *     slot in the window (the node calls the lane from the ack's step, not only
+ *     from its tick).
+ *   - retransmission timeout from measured round trips (Jacobson/Karels:
+ *     srtt + 4·rttvar, never below `retryMs`), doubled per attempt of the same
+ *     batch up to `retryMaxMs` (exponential backoff). A batch is never sent
+ *     again before its own deadline, and round trips of retransmitted batches
+ *     are not measured (Karn's rule), so a slow receiver is not flooded with
+ *     duplicates. Receivers merge, so a duplicate is harmless, only wasteful.
  */
 import {
   TRANSFER_BATCH_OBJECTS,
   TRANSFER_BATCHES_IN_FLIGHT,
+  TRANSFER_RETRY_MAX_MS,
   TRANSFER_RETRY_MS,
 } from "./constants.js";
 import type { NodeId } from "./placement.js";
@@ -19,35 +41,53 @@ export interface TransferProgress {
   readonly partition: number;
   readonly to: NodeId;
   readonly keysTotal: number;
+  /** Keys sent, each counted once (retransmissions are in keysResent). */
   readonly keysSent: number;
   readonly keysAcknowledged: number;
+  /** Keys sent again because their batch was not acknowledged in time. */
+  readonly keysResent: number;
   readonly done: boolean;
 }
 
 export interface TransferOptions {
   readonly batchObjects: number;
+  /** Largest window, in full batches: objects unacknowledged towards one destination ≤ this × batchObjects. */
   readonly batchesInFlight: number;
+  /** Retransmission timeout before any round trip is measured, and its floor. */
   readonly retryMs: number;
+  /** Ceiling of the backed-off retransmission timeout. */
+  readonly retryMaxMs: number;
 }
 
 export const DEFAULT_TRANSFER_OPTIONS: TransferOptions = {
   batchObjects: TRANSFER_BATCH_OBJECTS,
   batchesInFlight: TRANSFER_BATCHES_IN_FLIGHT,
   retryMs: TRANSFER_RETRY_MS,
+  retryMaxMs: TRANSFER_RETRY_MAX_MS,
 };
 
 export interface TransferBatch {
   readonly sequence: number;
   readonly keys: readonly string[];
+  /** 1 for the first send, 2 for the first retransmission, ... */
+  readonly attempt: number;
+}
+
+interface InFlightBatch {
+  readonly keys: string[];
+  sentAtMs: number;
+  deadlineMs: number;
+  attempt: number;
 }
 
 export class OutgoingTransfer {
   private readonly queue: string[];
   private readonly queued: Set<string>;
   private readonly dirty = new Set<string>();
-  private readonly inFlight = new Map<number, { keys: string[]; sentAtMs: number }>();
+  private readonly inFlight = new Map<number, InFlightBatch>();
   private nextSequence = 0;
   private keysSent = 0;
+  private keysResent = 0;
   private keysAcknowledged = 0;
   private keysTotal: number;
 
@@ -56,8 +96,11 @@ export class OutgoingTransfer {
     readonly partition: number,
     readonly to: NodeId,
     keys: readonly string[],
-    private readonly options: TransferOptions = DEFAULT_TRANSFER_OPTIONS,
+    private readonly batchObjects: number = TRANSFER_BATCH_OBJECTS,
   ) {
+    if (!(Number.isInteger(batchObjects) && batchObjects >= 1)) {
+      throw new RangeError(`transfer batch size must be a positive integer, got ${batchObjects}`);
+    }
     this.queue = [...keys];
     this.queued = new Set(keys);
     this.keysTotal = keys.length;
@@ -71,40 +114,88 @@ export class OutgoingTransfer {
     }
   }
 
-  /** Batches to send now: new ones within the in-flight limit, and overdue retries. */
-  due(nowMs: number): TransferBatch[] {
-    const out: TransferBatch[] = [];
-    for (const [sequence, batch] of this.inFlight) {
-      if (nowMs - batch.sentAtMs >= this.options.retryMs) {
-        batch.sentAtMs = nowMs;
-        out.push({ sequence, keys: batch.keys });
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Objects in unacknowledged batches. */
+  get inFlightObjects(): number {
+    let total = 0;
+    for (const batch of this.inFlight.values()) total += batch.keys.length;
+    return total;
+  }
+
+  /** True when a new batch could be sent now (keys queued or dirty). */
+  get hasUnsent(): boolean {
+    return this.queue.length > 0 || this.dirty.size > 0;
+  }
+
+  /** Size of the batch nextBatch would make. */
+  get nextBatchSize(): number {
+    const unsent = this.queue.length > 0 ? this.queue.length : this.dirty.size;
+    return Math.min(this.batchObjects, unsent);
+  }
+
+  /** The next batch of unsent keys (null when none), in flight until `deadlineMs`. */
+  nextBatch(nowMs: number, deadlineMs: number): TransferBatch | null {
+    if (this.queue.length === 0 && this.dirty.size > 0) {
+      for (const key of [...this.dirty].sort()) {
+        this.queue.push(key);
+        this.queued.add(key);
       }
+      this.dirty.clear();
     }
-    while (this.inFlight.size < this.options.batchesInFlight) {
-      if (this.queue.length === 0 && this.dirty.size > 0) {
-        for (const key of [...this.dirty].sort()) {
-          this.queue.push(key);
-          this.queued.add(key);
-        }
-        this.dirty.clear();
-      }
-      if (this.queue.length === 0) break;
-      const keys = this.queue.splice(0, this.options.batchObjects);
-      for (const key of keys) this.queued.delete(key);
-      const sequence = this.nextSequence;
-      this.nextSequence += 1;
-      this.inFlight.set(sequence, { keys, sentAtMs: nowMs });
-      this.keysSent += keys.length;
-      out.push({ sequence, keys });
+    if (this.queue.length === 0) return null;
+    const keys = this.queue.splice(0, this.batchObjects);
+    for (const key of keys) this.queued.delete(key);
+    const sequence = this.nextSequence;
+    this.nextSequence += 1;
+    this.inFlight.set(sequence, { keys, sentAtMs: nowMs, deadlineMs, attempt: 1 });
+    this.keysSent += keys.length;
+    return { sequence, keys, attempt: 1 };
+  }
+
+  /** In-flight batches whose deadline has passed, oldest sequence first. */
+  overdue(nowMs: number): number[] {
+    const out: number[] = [];
+    for (const [sequence, batch] of this.inFlight) {
+      if (nowMs >= batch.deadlineMs) out.push(sequence);
     }
     return out;
   }
 
-  acknowledge(sequence: number): void {
+  /** Send an overdue batch again, in flight until `deadlineMs`. */
+  resend(sequence: number, nowMs: number, deadlineMs: number): TransferBatch {
     const batch = this.inFlight.get(sequence);
-    if (batch === undefined) return;
+    if (batch === undefined) throw new Error(`transfer ${this.transferId}: no batch ${sequence}`);
+    batch.attempt += 1;
+    batch.sentAtMs = nowMs;
+    batch.deadlineMs = deadlineMs;
+    this.keysResent += batch.keys.length;
+    return { sequence, keys: batch.keys, attempt: batch.attempt };
+  }
+
+  /** Give an overdue batch a new deadline without sending it again (the lane resends one at a time). */
+  defer(sequence: number, deadlineMs: number): void {
+    const batch = this.inFlight.get(sequence);
+    if (batch !== undefined) batch.deadlineMs = deadlineMs;
+  }
+
+  /** The attempt number of an in-flight batch (0 when not in flight). */
+  attemptOf(sequence: number): number {
+    return this.inFlight.get(sequence)?.attempt ?? 0;
+  }
+
+  /**
+   * The receiver acknowledged a batch. Returns null for an unknown or duplicate
+   * ack, else the round trip (null for a retransmitted batch: Karn's rule).
+   */
+  acknowledge(sequence: number, nowMs: number): { roundTripMs: number | null } | null {
+    const batch = this.inFlight.get(sequence);
+    if (batch === undefined) return null;
     this.inFlight.delete(sequence);
     this.keysAcknowledged += batch.keys.length;
+    return { roundTripMs: batch.attempt === 1 ? Math.max(0, nowMs - batch.sentAtMs) : null };
   }
 
   get done(): boolean {
@@ -119,7 +210,134 @@ export class OutgoingTransfer {
       keysTotal: this.keysTotal,
       keysSent: this.keysSent,
       keysAcknowledged: this.keysAcknowledged,
+      keysResent: this.keysResent,
       done: this.done,
     };
+  }
+}
+
+/** Exponent cap of the per-batch backoff (2^6 × the timeout, then retryMaxMs caps it anyway). */
+const BACKOFF_EXPONENT_MAX = 6;
+
+export interface LaneView {
+  readonly to: NodeId;
+  /** Objects the lane may have unacknowledged now, and has. */
+  readonly windowObjects: number;
+  readonly inFlightObjects: number;
+  readonly smoothedRoundTripMs: number | null;
+  readonly retransmitTimeoutMs: number;
+  readonly timeouts: number;
+}
+
+/** Pacing state towards one destination (see the module comment). */
+export class TransferLane {
+  private windowSize: number;
+  private smoothedRoundTripMs: number | null = null;
+  private roundTripVarianceMs = 0;
+  private timeouts = 0;
+
+  constructor(
+    readonly to: NodeId,
+    private readonly options: TransferOptions = DEFAULT_TRANSFER_OPTIONS,
+  ) {
+    if (!(Number.isInteger(options.batchesInFlight) && options.batchesInFlight >= 1)) {
+      throw new RangeError(`batchesInFlight must be a positive integer`);
+    }
+    this.windowSize = options.batchObjects;
+  }
+
+  /** Objects that may be unacknowledged now. */
+  get window(): number {
+    return this.windowSize;
+  }
+
+  /** Timeout of a first send: srtt + 4·rttvar, within [retryMs, retryMaxMs]. */
+  retransmitTimeoutMs(): number {
+    const estimate =
+      this.smoothedRoundTripMs === null
+        ? this.options.retryMs
+        : this.smoothedRoundTripMs + 4 * this.roundTripVarianceMs;
+    return Math.min(this.options.retryMaxMs, Math.max(this.options.retryMs, estimate));
+  }
+
+  /** Deadline of a batch sent now for the `attempt`-th time: the timeout doubled per attempt. */
+  deadlineFor(attempt: number, nowMs: number): number {
+    const exponent = Math.min(BACKOFF_EXPONENT_MAX, Math.max(0, attempt - 1));
+    return nowMs + Math.min(this.options.retryMaxMs, this.retransmitTimeoutMs() * 2 ** exponent);
+  }
+
+  /** An acknowledgement arrived: widen the window; learn the round trip if it was measured. */
+  onAcknowledged(roundTripMs: number | null): void {
+    this.windowSize = Math.min(
+      this.options.batchesInFlight * this.options.batchObjects,
+      this.windowSize + this.options.batchObjects,
+    );
+    if (roundTripMs === null) return;
+    if (this.smoothedRoundTripMs === null) {
+      this.smoothedRoundTripMs = roundTripMs;
+      this.roundTripVarianceMs = roundTripMs / 2;
+    } else {
+      this.roundTripVarianceMs =
+        0.75 * this.roundTripVarianceMs + 0.25 * Math.abs(this.smoothedRoundTripMs - roundTripMs);
+      this.smoothedRoundTripMs = 0.875 * this.smoothedRoundTripMs + 0.125 * roundTripMs;
+    }
+  }
+
+  /** A batch timed out: back to one batch in flight until acknowledgements return. */
+  onTimeout(): void {
+    this.timeouts += 1;
+    this.windowSize = this.options.batchObjects;
+  }
+
+  view(inFlightObjects: number): LaneView {
+    return {
+      to: this.to,
+      windowObjects: this.windowSize,
+      inFlightObjects,
+      smoothedRoundTripMs: this.smoothedRoundTripMs,
+      retransmitTimeoutMs: this.retransmitTimeoutMs(),
+      timeouts: this.timeouts,
+    };
+  }
+}
+
+/**
+ * Send what `lane` allows now over its transfers (all to `lane.to`): first the
+ * batches whose own backed-off deadline passed, then new batches while the
+ * window has room, transfer by transfer (so partitions finish, and are
+ * dropped by the sender, one after another). After a timeout only the oldest
+ * overdue batch is sent again and the others get a fresh deadline: a receiver
+ * that is merely slow would otherwise be sent the whole window a second time.
+ */
+export function pumpLane(
+  lane: TransferLane,
+  transfers: readonly OutgoingTransfer[],
+  nowMs: number,
+  send: (transfer: OutgoingTransfer, batch: TransferBatch) => void,
+): void {
+  let resent = false;
+  for (const transfer of transfers) {
+    for (const sequence of transfer.overdue(nowMs)) {
+      const attempt = transfer.attemptOf(sequence);
+      if (resent) {
+        transfer.defer(sequence, lane.deadlineFor(attempt, nowMs));
+        continue;
+      }
+      resent = true;
+      lane.onTimeout();
+      send(transfer, transfer.resend(sequence, nowMs, lane.deadlineFor(attempt + 1, nowMs)));
+    }
+  }
+  let inFlight = 0;
+  for (const transfer of transfers) inFlight += transfer.inFlightObjects;
+  for (const transfer of transfers) {
+    while (transfer.hasUnsent) {
+      // Whole batches only: wait for room rather than send a sliver.
+      if (inFlight + transfer.nextBatchSize > lane.window) return;
+      const batch = transfer.nextBatch(nowMs, lane.deadlineFor(1, nowMs));
+      if (batch === null) break;
+      send(transfer, batch);
+      inFlight += batch.keys.length;
+    }
   }
 }

@@ -1,52 +1,180 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { OutgoingTransfer } from "../../src/cluster/transfer.js";
+import {
+  OutgoingTransfer,
+  pumpLane,
+  type TransferBatch,
+  TransferLane,
+  type TransferOptions,
+} from "../../src/cluster/transfer.js";
 
-describe("outgoing transfer", () => {
-  it("delivers every key (and every key touched meanwhile) despite lost acks, within the in-flight limit", () => {
+const OPTIONS: TransferOptions = {
+  batchObjects: 4,
+  batchesInFlight: 3,
+  retryMs: 100,
+  retryMaxMs: 1_600,
+};
+
+interface Run {
+  delivered: Set<string>;
+  touched: readonly string[];
+  sends: number;
+  resends: number;
+  transfers: OutgoingTransfer[];
+}
+
+/**
+ * Drive several transfers to one destination through a lane against a fake
+ * receiver: each send is acknowledged after `delayMs(i)` ms unless `lost(i)`.
+ * Checks the lane's invariants on every step.
+ */
+function drive(
+  partitions: readonly (readonly string[])[],
+  touched: readonly string[],
+  delayMs: (i: number) => number,
+  lost: (i: number) => boolean,
+): Run {
+  const transfers = partitions.map(
+    (keys, p) => new OutgoingTransfer(`t${p}`, p, "n9", keys, OPTIONS.batchObjects),
+  );
+  const lane = new TransferLane("n9", OPTIONS);
+  const delivered = new Set<string>();
+  const acks: { atMs: number; transfer: OutgoingTransfer; sequence: number }[] = [];
+  const lastSend = new Map<string, { atMs: number; attempt: number }>();
+  let nowMs = 0;
+  let sends = 0;
+  let resends = 0;
+  let touchedAt = 0;
+  const send = (transfer: OutgoingTransfer, batch: TransferBatch) => {
+    const id = `${transfer.transferId}/${batch.sequence}`;
+    const previous = lastSend.get(id);
+    if (previous !== undefined) {
+      // Never again before the previous send's backed-off deadline.
+      const minimumGap = Math.min(
+        OPTIONS.retryMaxMs,
+        OPTIONS.retryMs * 2 ** (previous.attempt - 1),
+      );
+      expect(nowMs - previous.atMs).toBeGreaterThanOrEqual(minimumGap);
+      expect(batch.attempt).toBe(previous.attempt + 1);
+      resends += 1;
+    }
+    lastSend.set(id, { atMs: nowMs, attempt: batch.attempt });
+    expect(batch.keys.length).toBeLessThanOrEqual(OPTIONS.batchObjects);
+    const i = sends;
+    sends += 1;
+    if (lost(i)) return;
+    for (const key of batch.keys) delivered.add(key);
+    acks.push({ atMs: nowMs + delayMs(i), transfer, sequence: batch.sequence });
+  };
+  const windowMax = OPTIONS.batchesInFlight * OPTIONS.batchObjects;
+  const inFlight = () => transfers.reduce((sum, t) => sum + t.inFlightObjects, 0);
+  for (let round = 0; round < 20_000 && !transfers.every((t) => t.done); round += 1) {
+    nowMs += 10;
+    acks.sort((a, b) => a.atMs - b.atMs);
+    while (acks.length > 0 && acks[0]!.atMs <= nowMs) {
+      const ack = acks.shift()!;
+      const result = ack.transfer.acknowledge(ack.sequence, nowMs);
+      if (result !== null) lane.onAcknowledged(result.roundTripMs);
+      pumpLane(lane, transfers, nowMs, send);
+      expect(inFlight()).toBeLessThanOrEqual(windowMax);
+    }
+    if (touchedAt < touched.length && round % 3 === 0) {
+      transfers[touchedAt % transfers.length]!.touch(touched[touchedAt]!);
+      touchedAt += 1;
+    }
+    pumpLane(lane, transfers, nowMs, send);
+    expect(inFlight()).toBeLessThanOrEqual(windowMax);
+    expect(lane.window).toBeLessThanOrEqual(windowMax);
+  }
+  expect(transfers.every((t) => t.done)).toBe(true);
+  return { delivered, touched: touched.slice(0, touchedAt), sends, resends, transfers };
+}
+
+const keySets = fc.array(
+  fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4 }), { maxLength: 30 }),
+  {
+    minLength: 1,
+    maxLength: 5,
+  },
+);
+
+describe("outgoing transfers through a lane", () => {
+  it("deliver every key (and every key touched meanwhile) despite lost acks, within the window, backing off", () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4 }), { maxLength: 60 }),
+        keySets,
         fc.array(fc.string({ minLength: 1, maxLength: 4 }), { maxLength: 10 }),
-        fc.infiniteStream(fc.boolean()),
-        (keys, touched, ackLost) => {
-          const transfer = new OutgoingTransfer("t", 7, "n9", keys, {
-            batchObjects: 4,
-            batchesInFlight: 2,
-            retryMs: 100,
-          });
-          const delivered = new Set<string>();
-          const lost = ackLost[Symbol.iterator]();
-          let nowMs = 0;
-          let rounds = 0;
-          let touchedAt = 0;
-          while (!transfer.done && rounds < 10_000) {
-            rounds += 1;
-            nowMs += 10;
-            if (touchedAt < touched.length && rounds % 3 === 0) {
-              transfer.touch(touched[touchedAt]!);
-              touchedAt += 1;
-            }
-            const batches = transfer.due(nowMs);
-            expect(batches.length).toBeLessThanOrEqual(4);
-            for (const batch of batches) {
-              expect(batch.keys.length).toBeLessThanOrEqual(4);
-              for (const key of batch.keys) delivered.add(key);
-              if (lost.next().value !== true) transfer.acknowledge(batch.sequence);
-            }
-            if (touchedAt < touched.length && transfer.done) {
-              transfer.touch(touched[touchedAt]!);
-              touchedAt += 1;
-            }
+        fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 50 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 50 }),
+        (partitions, touched, delays, losses) => {
+          const run = drive(
+            partitions,
+            touched,
+            (i) => delays[i % delays.length]!,
+            // Lose at most every other send of a sequence of sends, so the run ends.
+            (i) => i % 2 === 0 && losses[(i / 2) % losses.length] === true,
+          );
+          for (const key of [...partitions.flat(), ...run.touched]) {
+            expect(run.delivered.has(key)).toBe(true);
           }
-          expect(transfer.done).toBe(true);
-          for (const key of [...keys, ...touched.slice(0, touchedAt)])
-            expect(delivered.has(key)).toBe(true);
-          const progress = transfer.progress();
-          expect(progress.keysAcknowledged).toBe(progress.keysTotal);
+          for (const transfer of run.transfers) {
+            const progress = transfer.progress();
+            expect(progress.keysAcknowledged).toBe(progress.keysTotal);
+          }
         },
       ),
       { numRuns: 100 },
     );
+  });
+
+  it("never resends to a receiver that acknowledges within the timeout, however slowly", () => {
+    fc.assert(
+      fc.property(keySets, fc.integer({ min: 1, max: 99 }), (partitions, delayMs) => {
+        const run = drive(
+          partitions,
+          [],
+          () => delayMs,
+          () => false,
+        );
+        expect(run.resends).toBe(0);
+        const keys = partitions.reduce((sum, keys) => sum + keys.length, 0);
+        expect(run.sends).toBe(
+          partitions.reduce((sum, keys) => sum + Math.ceil(keys.length / OPTIONS.batchObjects), 0),
+        );
+        expect(run.delivered.size).toBeLessThanOrEqual(keys);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it("learns a slow receiver's round trip: acks slower than the first timeout stop causing resends", () => {
+    // Every ack takes 150 ms (above retryMs = 100): the first batch is resent once;
+    // its late ack is not measured (Karn), the next ones are, and the timeout adapts.
+    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+    const run = drive(
+      [keys],
+      [],
+      () => 150,
+      () => false,
+    );
+    expect(run.resends).toBeGreaterThan(0);
+    expect(run.resends).toBeLessThanOrEqual(3);
+  });
+
+  it("the window grows with acks and falls back to one batch on a timeout", () => {
+    const lane = new TransferLane("n1", OPTIONS);
+    expect(lane.window).toBe(OPTIONS.batchObjects);
+    lane.onAcknowledged(10);
+    lane.onAcknowledged(10);
+    lane.onAcknowledged(10);
+    lane.onAcknowledged(10);
+    expect(lane.window).toBe(OPTIONS.batchesInFlight * OPTIONS.batchObjects);
+    expect(lane.retransmitTimeoutMs()).toBe(OPTIONS.retryMs);
+    expect(lane.deadlineFor(3, 0)).toBe(4 * OPTIONS.retryMs);
+    expect(lane.deadlineFor(30, 0)).toBe(OPTIONS.retryMaxMs);
+    lane.onTimeout();
+    expect(lane.window).toBe(OPTIONS.batchObjects);
+    for (let i = 0; i < 20; i += 1) lane.onAcknowledged(900);
+    expect(lane.retransmitTimeoutMs()).toBeGreaterThanOrEqual(900);
   });
 });

@@ -48,6 +48,13 @@ export interface SimOptions {
   readonly leaveNode?: boolean;
   /** Overrides of SIM_TUNING for this run. */
   readonly tuning?: Partial<NodeTuning>;
+  /**
+   * Receiver capacity: a node handles one delivered message at a time, each
+   * costing this much simulated time per message and per object it carries
+   * (as the shell persists a step before the next). 0 (default): infinitely fast.
+   */
+  readonly serviceMsPerMessage?: number;
+  readonly serviceMsPerObject?: number;
 }
 
 export const DEFAULT_SIM: Omit<SimOptions, "seed" | "mode"> = {
@@ -153,10 +160,14 @@ export class Simulation {
   private readonly counterKeys: string[];
   private joined = false;
   private left = false;
+  /** With a service-time model: when each node is free to handle the next message. */
+  private readonly busyUntilMs = new Map<string, number>();
 
   constructor(readonly options: SimOptions) {
     this.random = seededRandom(options.seed);
     this.faultsActive = options.faults;
+    this.serviceMsPerMessage = options.serviceMsPerMessage ?? 0;
+    this.serviceMsPerObject = options.serviceMsPerObject ?? 0;
     this.registerKeys = Array.from({ length: options.registerKeys }, (_, i) => `key-${i}`);
     this.counterKeys = Array.from({ length: options.counterKeys }, (_, i) => `count-${i}`);
     const members = Array.from({ length: options.nodes }, (_, i) => this.memberConfig(i));
@@ -270,7 +281,18 @@ export class Simulation {
           break;
         }
         const node = this.nodes.get(to);
-        if (node !== undefined) this.apply(to, node.receive(event.envelope, this.localTime(to)));
+        if (node === undefined) break;
+        const costMs = this.serviceCostMs(event.envelope);
+        if (costMs > 0) {
+          const busyUntilMs = this.busyUntilMs.get(to) ?? 0;
+          if (busyUntilMs > this.nowMs) {
+            // Queued behind earlier messages (FIFO: re-scheduled in arrival order).
+            this.schedule({ kind: "deliver", envelope: event.envelope }, busyUntilMs - this.nowMs);
+            break;
+          }
+          this.busyUntilMs.set(to, this.nowMs + costMs);
+        }
+        this.apply(to, node.receive(event.envelope, this.localTime(to)));
         break;
       }
       case "client":
@@ -290,6 +312,37 @@ export class Simulation {
         this.faultStep();
         break;
     }
+  }
+
+  private serviceMsPerMessage: number;
+  private serviceMsPerObject: number;
+
+  /** Change the receivers' service time from now on (see SimOptions). */
+  setServiceTime(perMessageMs: number, perObjectMs: number): void {
+    this.serviceMsPerMessage = perMessageMs;
+    this.serviceMsPerObject = perObjectMs;
+  }
+
+  private serviceCostMs(envelope: Envelope): number {
+    const perMessage = this.serviceMsPerMessage;
+    const perObject = this.serviceMsPerObject;
+    if (perMessage === 0 && perObject === 0) return 0;
+    const message = envelope.message;
+    let objects = 0;
+    if (
+      message.type === "transferBatch" ||
+      message.type === "aeBucketReply" ||
+      message.type === "aeObjects"
+    ) {
+      objects = message.objects.length;
+    } else if (
+      message.type === "replicate" ||
+      message.type === "repair" ||
+      message.type === "hintReplay"
+    ) {
+      objects = 1;
+    }
+    return perMessage + perObject * objects;
   }
 
   private apply(nodeId: string, outputs: readonly Output[]): void {
@@ -462,6 +515,7 @@ export class Simulation {
       // A directly submitted request, or a late reply after a client gave up.
       if (!reply.requestId.startsWith("c")) {
         this.replies.set(reply.requestId, reply);
+        this.replyTimesMs.set(reply.requestId, this.nowMs);
         if (reply.kind === "written") this.acknowledge(reply);
       }
       return;
@@ -490,10 +544,7 @@ export class Simulation {
     const roll = this.random();
     if (this.options.joinNode && !this.joined && this.nowMs > this.options.workloadMs / 3) {
       this.joined = true;
-      const members = [...ids, `n${ids.length}`].map((_, i) => this.memberConfig(i));
-      const newcomer = this.memberConfig(ids.length);
-      this.addNode(newcomer.id, members);
-      this.log.push(`${this.nowMs}ms: ${newcomer.id} joins`);
+      this.join();
     } else if (
       this.options.leaveNode === true &&
       !this.left &&
@@ -579,6 +630,18 @@ export class Simulation {
 
   /** Replies to requests submitted directly (not by the simulated clients). */
   readonly replies = new Map<string, ClientReply>();
+  /** Simulated time each of those replies arrived. */
+  readonly replyTimesMs = new Map<string, number>();
+
+  /** A new node joins through the existing members (it starts empty); returns its id. */
+  join(): string {
+    const ids = [...this.nodes.keys()];
+    const members = [...ids, `n${ids.length}`].map((_, i) => this.memberConfig(i));
+    const newcomer = this.memberConfig(ids.length);
+    this.addNode(newcomer.id, members);
+    this.log.push(`${this.nowMs}ms: ${newcomer.id} joins`);
+    return newcomer.id;
+  }
 
   /** Submit a request to a node directly; its reply lands in `replies`. */
   submit(nodeId: string, request: ClientRequest): void {
