@@ -41,11 +41,13 @@ export function clusterKey(key: Uint8Array | string): string {
 }
 
 /**
- * A value for the core: a plain Uint8Array copy. A Buffer would serialize
- * through its toJSON in peer envelopes (codec.ts replaces Uint8Array values
- * only), and the RESP parser's argument is a view into the socket chunk.
+ * A value the core will keep in memory: an exact-size copy. The RESP parser's
+ * argument is a view into the socket chunk, and a small Buffer copy is a slice
+ * of Node's shared pool; keeping either would pin the whole allocation for as
+ * long as the replica holds the value. (Any Uint8Array, Buffers included,
+ * travels in peer envelopes: codec.ts encodes the bytes.)
  */
-export function clusterValue(value: Uint8Array): Uint8Array {
+export function retainedCopy(value: Uint8Array): Uint8Array {
   return new Uint8Array(value);
 }
 
@@ -169,7 +171,7 @@ export class ClusterCommandDispatcher extends CommandDispatcher {
           {
             kind: "put",
             key: clusterKey(args[1]!),
-            value: clusterValue(args[2]!),
+            value: retainedCopy(args[2]!),
             context: null,
             supersedeVisible: true,
           },
@@ -228,7 +230,7 @@ export class ClusterCommandDispatcher extends CommandDispatcher {
           {
             kind: "put",
             key: clusterKey(args[1]!),
-            value: clusterValue(args[3]!),
+            value: retainedCopy(args[3]!),
             context,
             supersedeVisible: false,
             ...options,

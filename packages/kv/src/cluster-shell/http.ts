@@ -19,7 +19,7 @@ import { Counter, Gauge, Registry } from "prom-client";
 import type { ClientReply, QuorumOptions } from "../cluster/index.js";
 import { HTTP_MAX_BODY_BYTES } from "../limits.js";
 import { percentDecode } from "../server/http.js";
-import { clusterKey, clusterValue } from "./commands.js";
+import { clusterKey, retainedCopy } from "./commands.js";
 import type { ClusterDriver } from "./driver.js";
 
 export const CONTEXT_HEADER = "x-scaleout-context";
@@ -167,7 +167,7 @@ export function createClusterHttpServer(dependencies: ClusterHttpDependencies): 
     const result = await driver.request({
       kind: "put",
       key: keyOf(request),
-      value: clusterValue(body),
+      value: retainedCopy(body),
       context: contextOf(request),
       supersedeVisible: false,
       ...quorumFrom(query),

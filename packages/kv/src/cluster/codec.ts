@@ -2,7 +2,8 @@
  * Wire encoding of peer envelopes, for the I/O shell's transport.
  *
  * Frame = 4-byte big-endian length + UTF-8 JSON of the Envelope, in which every
- * Uint8Array (values) is written as {"$b64": "<base64>"}. JSON keeps the format
+ * Uint8Array (values) — a Buffer too — is written as {"$b64": "<base64>"} and
+ * decoded as a plain Uint8Array. JSON keeps the format
  * readable in packet captures and needs no schema compiler; values are the only
  * binary part. A frame longer than ENVELOPE_MAX_BYTES is refused before parsing,
  * and a decoded envelope is checked for its shape (addresses, HLC, a known
@@ -39,11 +40,23 @@ const MESSAGE_TYPES: ReadonlySet<PeerMessage["type"]> = new Set<PeerMessage["typ
   "forwardReply",
 ]);
 
+/**
+ * JSON.stringify replacer for binary values. It looks at the holder's own
+ * property (`this[key]`), not at `value`: JSON.stringify calls a value's
+ * toJSON before the replacer, and Buffer#toJSON turns a Buffer into
+ * {type: "Buffer", data: [...]}, which would decode as that object.
+ */
+function binaryReplacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Uint8Array) {
+    return { $b64: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("base64") };
+  }
+  return value;
+}
+
 /** Encode an envelope as one length-prefixed frame. */
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
-  const json = JSON.stringify(envelope, (_key, value: unknown) =>
-    value instanceof Uint8Array ? { $b64: Buffer.from(value).toString("base64") } : value,
-  );
+  const json = JSON.stringify(envelope, binaryReplacer);
   const body = Buffer.from(json, "utf8");
   if (body.length > ENVELOPE_MAX_BYTES) {
     throw new ClusterError(
