@@ -23,7 +23,12 @@ import {
 import { maskedCrc32c } from "./crc32c.js";
 import { corruption } from "./errors.js";
 import { CURRENT_FILE, filePath, manifestFileName } from "./filenames.js";
-import type { TableMeta } from "./version.js";
+import {
+  type TableMeta,
+  type TableMetaJson,
+  tableMetaFromJson,
+  tableMetaToJson,
+} from "./version.js";
 
 export interface ManifestState {
   nextFileNumber: number;
@@ -38,16 +43,8 @@ interface ManifestBody {
   nextFileNumber: number;
   lastSequence: number;
   logNumber: number;
-  levels: {
-    number: number;
-    sizeBytes: number;
-    smallestKey: string;
-    smallestSeq: number;
-    largestKey: string;
-    largestSeq: number;
-    entries: number;
-    maxSequence: number;
-  }[][];
+  /** Tables per level, each in TableMetaJson form (whose fields are therefore part of the format too). */
+  levels: TableMetaJson[][];
 }
 
 export async function writeManifest(
@@ -59,18 +56,7 @@ export async function writeManifest(
     nextFileNumber: state.nextFileNumber,
     lastSequence: state.lastSequence,
     logNumber: state.logNumber,
-    levels: state.levels.map((tables) =>
-      tables.map((t) => ({
-        number: t.number,
-        sizeBytes: t.sizeBytes,
-        smallestKey: t.smallestKey.toString("hex"),
-        smallestSeq: t.smallestSeq,
-        largestKey: t.largestKey.toString("hex"),
-        largestSeq: t.largestSeq,
-        entries: t.entries,
-        maxSequence: t.maxSequence,
-      })),
-    ),
+    levels: state.levels.map((tables) => tables.map(tableMetaToJson)),
   };
   const bodyBytes = Buffer.from(JSON.stringify(body), "utf8");
   const header = Buffer.alloc(MANIFEST_HEADER_BYTES);
@@ -131,18 +117,7 @@ export async function readCurrentManifest(
       nextFileNumber: body.nextFileNumber,
       lastSequence: body.lastSequence,
       logNumber: body.logNumber,
-      levels: body.levels.map((tables) =>
-        tables.map((t) => ({
-          number: t.number,
-          sizeBytes: t.sizeBytes,
-          smallestKey: Buffer.from(t.smallestKey, "hex"),
-          smallestSeq: t.smallestSeq,
-          largestKey: Buffer.from(t.largestKey, "hex"),
-          largestSeq: t.largestSeq,
-          entries: t.entries,
-          maxSequence: t.maxSequence,
-        })),
-      ),
+      levels: body.levels.map((tables) => tables.map(tableMetaFromJson)),
     },
   };
 }

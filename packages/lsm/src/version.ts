@@ -22,7 +22,10 @@ export interface TableMeta {
   maxSequence: number;
 }
 
-/** TableMeta with hex keys: the form stored in the manifest and sent to the compaction thread. */
+/**
+ * TableMeta with hex keys: the form sent to the compaction thread and stored
+ * in the manifest, so its field names are PART OF THE FILE FORMAT.
+ */
 export interface TableMetaJson {
   number: number;
   sizeBytes: number;
