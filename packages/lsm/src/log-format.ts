@@ -30,26 +30,62 @@ import type { WriteBatch } from "./write-batch.js";
 /** Batch payload header: first sequence (6) + reserved (2) + count (4). Part of the file format. */
 export const BATCH_HEADER_BYTES = 12;
 
+/** Bytes one operation takes in a batch payload. */
+function operationSize(type: number, key: Buffer, value: Buffer | undefined): number {
+  let size = 1 + varintLength(key.length) + key.length;
+  if (type === TYPE_VALUE) size += varintLength(value!.length) + value!.length;
+  return size;
+}
+
 /** Bytes one batch takes as a log record. */
 export function batchRecordSize(batch: WriteBatch): number {
   let size = LOG_HEADER_BYTES + BATCH_HEADER_BYTES;
   const { types, keys, values } = batch;
-  for (let i = 0; i < types.length; i++) {
-    const key = keys[i]!;
-    size += 1 + varintLength(key.length) + key.length;
-    if (types[i] === TYPE_VALUE) {
-      const value = values[i]!;
-      size += varintLength(value.length) + value.length;
-    }
-  }
+  for (let i = 0; i < types.length; i++) size += operationSize(types[i]!, keys[i]!, values[i]);
   return size;
 }
 
 /** Bytes a one-operation batch takes as a log record (put/delete without a WriteBatch). */
 export function singleRecordSize(type: number, key: Buffer, value: Buffer): number {
-  let size = LOG_HEADER_BYTES + BATCH_HEADER_BYTES + 1 + varintLength(key.length) + key.length;
-  if (type === TYPE_VALUE) size += varintLength(value.length) + value.length;
-  return size;
+  return LOG_HEADER_BYTES + BATCH_HEADER_BYTES + operationSize(type, key, value);
+}
+
+/** Writes the batch payload header at `p`; returns the offset after it. */
+function putBatchHeader(out: Buffer, p: number, firstSeq: number, count: number): number {
+  out.writeUIntLE(firstSeq, p, 6);
+  out[p + 6] = 0;
+  out[p + 7] = 0;
+  out.writeUInt32LE(count, p + 8);
+  return p + BATCH_HEADER_BYTES;
+}
+
+/** Writes one operation at `p`; returns the offset after it. */
+function putOperation(
+  out: Buffer,
+  p: number,
+  type: number,
+  key: Buffer,
+  value: Buffer | undefined,
+): number {
+  out[p++] = type;
+  p = putVarint32(out, p, key.length);
+  p += key.copy(out, p);
+  if (type === TYPE_VALUE) {
+    p = putVarint32(out, p, value!.length);
+    p += value!.copy(out, p);
+  }
+  return p;
+}
+
+/**
+ * Fills in the header of the record at `offset` whose payload ends at `end`:
+ * length, type, then the checksum over type and payload. Returns `end`.
+ */
+function sealRecord(out: Buffer, offset: number, end: number): number {
+  out.writeUInt32LE(end - offset - LOG_HEADER_BYTES, offset + 4);
+  out[offset + 8] = LOG_RECORD_WRITE_BATCH;
+  out.writeUInt32LE(maskedCrc32c(out.subarray(offset + 8, end)), offset);
+  return end;
 }
 
 /** Encodes a one-operation batch; the same record format as encodeBatchRecord with count 1. */
@@ -61,24 +97,8 @@ export function encodeSingleRecord(
   value: Buffer,
   seq: number,
 ): number {
-  const payloadStart = offset + LOG_HEADER_BYTES;
-  let p = payloadStart;
-  out.writeUIntLE(seq, p, 6);
-  out[p + 6] = 0;
-  out[p + 7] = 0;
-  out.writeUInt32LE(1, p + 8);
-  p += BATCH_HEADER_BYTES;
-  out[p++] = type;
-  p = putVarint32(out, p, key.length);
-  p += key.copy(out, p);
-  if (type === TYPE_VALUE) {
-    p = putVarint32(out, p, value.length);
-    p += value.copy(out, p);
-  }
-  out.writeUInt32LE(p - payloadStart, offset + 4);
-  out[offset + 8] = LOG_RECORD_WRITE_BATCH;
-  out.writeUInt32LE(maskedCrc32c(out.subarray(offset + 8, p)), offset);
-  return p;
+  const p = putBatchHeader(out, offset + LOG_HEADER_BYTES, seq, 1);
+  return sealRecord(out, offset, putOperation(out, p, type, key, value));
 }
 
 /** Encodes `batch` as one log record at `offset` of `out`; returns the offset after it. */
@@ -88,30 +108,10 @@ export function encodeBatchRecord(
   batch: WriteBatch,
   firstSeq: number,
 ): number {
-  const payloadStart = offset + LOG_HEADER_BYTES;
-  let p = payloadStart;
-  out.writeUIntLE(firstSeq, p, 6);
-  out[p + 6] = 0;
-  out[p + 7] = 0;
-  out.writeUInt32LE(batch.count, p + 8);
-  p += BATCH_HEADER_BYTES;
+  let p = putBatchHeader(out, offset + LOG_HEADER_BYTES, firstSeq, batch.count);
   const { types, keys, values } = batch;
-  for (let i = 0; i < types.length; i++) {
-    const type = types[i]!;
-    const key = keys[i]!;
-    out[p++] = type;
-    p = putVarint32(out, p, key.length);
-    p += key.copy(out, p);
-    if (type === TYPE_VALUE) {
-      const value = values[i]!;
-      p = putVarint32(out, p, value.length);
-      p += value.copy(out, p);
-    }
-  }
-  out.writeUInt32LE(p - payloadStart, offset + 4);
-  out[offset + 8] = LOG_RECORD_WRITE_BATCH;
-  out.writeUInt32LE(maskedCrc32c(out.subarray(offset + 8, p)), offset);
-  return p;
+  for (let i = 0; i < types.length; i++) p = putOperation(out, p, types[i]!, keys[i]!, values[i]);
+  return sealRecord(out, offset, p);
 }
 
 /**
