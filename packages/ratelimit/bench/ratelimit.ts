@@ -32,9 +32,9 @@ import {
   MemoryStore,
   RedisStore,
 } from "@scaleout/ratelimit";
+import { startRedisServer } from "@scaleout/testkit";
 import { Redis } from "ioredis";
 import { countCommands } from "../test/helpers/count-commands.js";
-import { startRedisServer } from "../test/helpers/redis-server.js";
 import { serviceResults } from "./service-bench.js";
 
 interface PeerLimiter {
