@@ -9,6 +9,11 @@
 export interface BenchContext {
   /** --quick: the whole suite must finish in under 45 s. */
   readonly quick: boolean;
+  /**
+   * --only: whether to run one of the suite's declared `parts`. Always true
+   * when the flag is absent; the runner has already rejected unknown names.
+   */
+  includes(part: string): boolean;
   /** Write a progress line to stderr (never to stdout, which carries results). */
   progress(message: string): void;
 }
@@ -33,11 +38,42 @@ export interface BenchSuite {
   /** Suite name as typed on the command line, e.g. "ring". */
   name: string;
   description: string;
+  /**
+   * Named parts that `--only <part>[,<part>]` can select (e.g. "memory",
+   * "redis"); a suite without parts always runs whole.
+   */
+  parts?: readonly string[];
   run(context: BenchContext): Promise<BenchResult[]>;
 }
 
 export function defineSuite(suite: BenchSuite): BenchSuite {
   return suite;
+}
+
+/**
+ * The `includes` predicate for a context: every part when `only` is
+ * undefined, else exactly the listed ones. Throws on a name the suite does
+ * not declare, so a typo cannot silently run nothing.
+ */
+export function partFilter(suite: BenchSuite, only: string | undefined): (part: string) => boolean {
+  if (only === undefined) return () => true;
+  const declared = suite.parts ?? [];
+  if (declared.length === 0)
+    throw new Error(`suite "${suite.name}" has no parts to select with --only`);
+  const wanted = new Set(
+    only
+      .split(",")
+      .map((part) => part.trim())
+      .filter((part) => part !== ""),
+  );
+  if (wanted.size === 0) throw new Error("--only needs at least one part name");
+  for (const part of wanted) {
+    if (!declared.includes(part))
+      throw new Error(
+        `suite "${suite.name}" has no part "${part}" (parts: ${declared.join(", ")})`,
+      );
+  }
+  return (part) => wanted.has(part);
 }
 
 /** Units where a smaller figure is better; their ratio is peer/ours. */

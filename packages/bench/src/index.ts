@@ -12,6 +12,7 @@ export {
   measureOpsPerSecondAsync,
   median,
   type PeerFigure,
+  partFilter,
   quantile,
   result,
   seededRandom,

@@ -420,18 +420,24 @@ export async function libraryResults(context: BenchContext): Promise<BenchResult
   // work then lands on both sides instead of on one side's whole measurement.
   const durationMs = context.quick ? 200 : 400;
   const rounds = context.quick ? 5 : 17;
-  return [
-    ...(await memoryResults(context, durationMs, rounds)),
-    ...(await redisResults(context, durationMs, rounds)),
-    ...errorRateResults(context, context.quick),
-  ];
+  const results: BenchResult[] = [];
+  if (context.includes("memory"))
+    results.push(...(await memoryResults(context, durationMs, rounds)));
+  if (context.includes("redis")) results.push(...(await redisResults(context, durationMs, rounds)));
+  if (context.includes("error-rate")) results.push(...errorRateResults(context, context.quick));
+  return results;
 }
 
 export default defineSuite({
   name: "ratelimit",
   description:
     "Rate limiter decisions/s in memory and through Redis vs rate-limiter-flexible; sliding window counter error rate.",
+  // `npm run bench -- ratelimit --only redis` runs one part.
+  parts: ["memory", "redis", "error-rate", "service"],
   async run(context) {
-    return [...(await libraryResults(context)), ...(await serviceResults(context))];
+    return [
+      ...(await libraryResults(context)),
+      ...(context.includes("service") ? await serviceResults(context) : []),
+    ];
   },
 });
