@@ -61,9 +61,14 @@ export class ClusterClient {
             });
           }
         }
-        // The same ring as the nodes: id, data center and weight.
+        // The same ring as the nodes: id, data center, rack and weight.
         this.router.update(
-          members.map((m) => ({ id: m.id, dc: m.dc, weight: status.weights[m.id] ?? 1 })),
+          members.map((m) => ({
+            id: m.id,
+            dc: m.dc,
+            rack: m.rack,
+            weight: status.weights[m.id] ?? 1,
+          })),
         );
         return;
       } catch {

@@ -183,7 +183,10 @@ export class ClusterDriver {
       );
       let restored = 0;
       for await (const [key, value] of scanPrefix(db, OBJECT_PREFIX)) {
-        node.restore(key, decodeObject(Buffer.from(value).toString("utf8")));
+        const encoded = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString(
+          "utf8",
+        );
+        node.restore(key, decodeObject(encoded), encoded);
         restored++;
       }
       const driver = new ClusterDriver(node, db, hints, transport, generation, logger);

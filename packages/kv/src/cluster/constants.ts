@@ -116,5 +116,13 @@ export const TRANSFER_RETRY_MS = 1_000;
 /** Ceiling of a transfer batch's backed-off retransmission timeout. */
 export const TRANSFER_RETRY_MAX_MS = 30_000;
 
+/**
+ * Queueing delay a transfer lane lets build up at its receiver (measured round
+ * trip minus the lowest seen; LEDBAT's target is 100 ms for the internet, ours
+ * is a LAN): a client request that lands behind transfer batches waits about
+ * this long, and the receiver still always has a batch to work on.
+ */
+export const TRANSFER_QUEUE_DELAY_TARGET_MS = 20;
+
 /** A forwarded or internal request's bookkeeping is bounded by this many entries. */
 export const PENDING_REQUESTS_MAX = 10_000;

@@ -125,7 +125,7 @@ export class Membership {
   ringMembers(): MemberPlacementInfo[] {
     return this.members()
       .filter((m) => m.status === "normal")
-      .map((m) => ({ id: m.id, dc: m.dc, weight: m.weight }));
+      .map((m) => ({ id: m.id, dc: m.dc, rack: m.rack, weight: m.weight }));
   }
 
   /** Learn of a member from static configuration (bootstrap list) without gossip. */

@@ -374,7 +374,8 @@ export class ClusterNode {
     for (const member of options.initialMembers) {
       if (member.id !== options.id) this.membership.addKnown({ ...member, generation: 0 }, nowMs);
     }
-    this.table = new PartitionTable(this.ringFactory(this.membership.ringMembers()), this.tuning.n);
+    const members = this.membership.ringMembers();
+    this.table = new PartitionTable(this.ringFactory(members), this.tuning.n, members);
     this.ringSignature = JSON.stringify(this.membership.ringMembers());
     this.ringChangedAtMs = nowMs;
   }
@@ -384,9 +385,12 @@ export class ClusterNode {
     return `${this.id}:${this.generation}.${this.epoch}`;
   }
 
-  /** Load a persisted object at start, before any other input. */
-  restore(key: string, object: KeyObject): void {
-    this.store.restore(key, object);
+  /**
+   * Load a persisted object at start, before any other input. `encoded`: the
+   * stored encodeObject(object) text, if at hand (saves re-encoding it).
+   */
+  restore(key: string, object: KeyObject, encoded?: string): void {
+    this.store.restore(key, object, encoded);
   }
 
   homeReplicas(key: string): NodeId[] {
@@ -1257,7 +1261,7 @@ export class ClusterNode {
     if (signature === this.ringSignature) return;
     const before = this.table;
     this.ringSignature = signature;
-    this.table = new PartitionTable(this.ringFactory(members), this.tuning.n);
+    this.table = new PartitionTable(this.ringFactory(members), this.tuning.n, members);
     this.ringChangedAtMs = nowMs;
     const moves = planPartitionMoves(before, this.table);
     out.push({

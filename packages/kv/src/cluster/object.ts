@@ -191,5 +191,10 @@ export function decodeObject(text: string): KeyObject {
 
 /** SHA-1 of the canonical encoding, hex: equal objects ⇔ equal digests. */
 export function objectDigest(object: KeyObject): string {
-  return createHash("sha1").update(encodeObject(object)).digest("hex");
+  return digestOfEncoding(encodeObject(object));
+}
+
+/** objectDigest from an object's canonical encoding (encodeObject's output), without re-encoding. */
+export function digestOfEncoding(encoded: string): string {
+  return createHash("sha1").update(encoded).digest("hex");
 }

@@ -8,8 +8,10 @@
  * is the unit of Merkle anti-entropy, of handoff and of ownership transfer.
  *
  * The ring's preference list already puts distinct zones (data centers) first;
- * its first N nodes are the partition's home replicas and the rest, in order,
- * are the fallbacks a sloppy quorum uses when a home replica is down.
+ * PartitionTable then prefers distinct racks for the remaining home replicas
+ * (a second failure domain under the DC). The first N nodes are the
+ * partition's home replicas and the rest, in ring order, are the fallbacks a
+ * sloppy quorum uses when a home replica is down.
  */
 import { createHash } from "node:crypto";
 import { MERKLE_BUCKETS_PER_PARTITION, PARTITION_COUNT } from "./constants.js";
@@ -27,6 +29,8 @@ export interface MemberPlacementInfo {
   readonly id: NodeId;
   /** Data center: the ring's zone, so replicas spread over DCs first. */
   readonly dc: string;
+  /** Rack within the data center: replicas spread over racks next (absent: one rack). */
+  readonly rack?: string;
   readonly weight: number;
 }
 
@@ -53,17 +57,28 @@ export function partitionName(partition: number): string {
   return `partition:${partition}`;
 }
 
-/** Preference lists of every partition for one ring, computed once. */
+/**
+ * Preference lists of every partition for one ring, computed once. With the
+ * members' placement (`members`), the N home replicas are chosen from the
+ * ring's order in three passes — a node of a data center not yet chosen, then
+ * a node of a (data center, rack) not yet chosen, then any — so replicas share
+ * a DC only when there are fewer DCs than N, and a rack only when that DC has
+ * too few racks. Every node and client must build the table from the same
+ * members to agree on it.
+ */
 export class PartitionTable {
   private readonly orders: NodeId[][];
 
   constructor(
     ring: RingView,
     readonly replicas: number,
+    members: readonly MemberPlacementInfo[] = [],
   ) {
+    const placement = new Map(members.map((m) => [m.id, m]));
     this.orders = [];
     for (let p = 0; p < PARTITION_COUNT; p += 1) {
-      this.orders.push(ring.size === 0 ? [] : ring.preferenceList(partitionName(p), ring.size));
+      const order = ring.size === 0 ? [] : ring.preferenceList(partitionName(p), ring.size);
+      this.orders.push(placement.size === 0 ? order : spreadHome(order, replicas, placement));
     }
   }
 
@@ -80,6 +95,36 @@ export class PartitionTable {
   isHome(partition: number, node: NodeId, n: number = this.replicas): boolean {
     return this.home(partition, n).includes(node);
   }
+}
+
+/** Reorder a ring order so its first `n` nodes spread over DCs, then racks (see PartitionTable). */
+export function spreadHome(
+  order: readonly NodeId[],
+  n: number,
+  placement: ReadonlyMap<NodeId, MemberPlacementInfo>,
+): NodeId[] {
+  const chosen: NodeId[] = [];
+  const taken = new Set<NodeId>();
+  const dcs = new Set<string>();
+  const racks = new Set<string>();
+  const domainOf = (id: NodeId) => {
+    const member = placement.get(id);
+    const dc = member?.dc ?? "";
+    return { dc, rack: `${dc}\u0000${member?.rack ?? ""}` };
+  };
+  const take = (id: NodeId) => {
+    const { dc, rack } = domainOf(id);
+    chosen.push(id);
+    taken.add(id);
+    dcs.add(dc);
+    racks.add(rack);
+  };
+  for (const id of order) if (chosen.length < n && !dcs.has(domainOf(id).dc)) take(id);
+  for (const id of order) {
+    if (chosen.length < n && !taken.has(id) && !racks.has(domainOf(id).rack)) take(id);
+  }
+  for (const id of order) if (chosen.length < n && !taken.has(id)) take(id);
+  return [...chosen, ...order.filter((id) => !taken.has(id))];
 }
 
 export interface Target {

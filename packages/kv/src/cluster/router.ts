@@ -25,7 +25,7 @@ export class ClusterRouter {
     members: readonly MemberPlacementInfo[],
     private readonly replicas: number = DEFAULT_N,
   ) {
-    this.table = new PartitionTable(ringFactory(members), replicas);
+    this.table = new PartitionTable(ringFactory(members), replicas, members);
     this.signature = signatureOf(members);
   }
 
@@ -34,7 +34,7 @@ export class ClusterRouter {
     const signature = signatureOf(members);
     if (signature === this.signature) return;
     this.signature = signature;
-    this.table = new PartitionTable(this.ringFactory(members), this.replicas);
+    this.table = new PartitionTable(this.ringFactory(members), this.replicas, members);
   }
 
   /** The key's home replicas, in preference order. */

@@ -11,6 +11,7 @@ import { type KeyHash, keyHash, MerkleTree } from "./merkle.js";
 import type { Output } from "./messages.js";
 import {
   type ConflictMode,
+  digestOfEncoding,
   EMPTY_OBJECT,
   isDeleted,
   type KeyObject,
@@ -42,9 +43,13 @@ export class ReplicaStore {
     return this.digests.get(key);
   }
 
-  /** Load a stored object at start (no persist output). */
-  restore(key: string, object: KeyObject): void {
-    this.set(key, object);
+  /**
+   * Load a stored object at start (no persist output). `encoded` is the stored
+   * encodeObject(object) text when the caller has it: the digest is taken from
+   * it instead of encoding the object again (a third of a restore's time).
+   */
+  restore(key: string, object: KeyObject, encoded?: string): void {
+    this.set(key, object, encoded === undefined ? objectDigest(object) : digestOfEncoding(encoded));
   }
 
   /** Replace the key's object (a local write, already merged). */

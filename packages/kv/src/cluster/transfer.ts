@@ -15,9 +15,14 @@
  *     partitions at once, and a per-transfer limit let hundreds of batches
  *     queue up at the new node). Counted in objects, not batches, because
  *     objects are the receiver's work and a partition of few keys makes small
- *     batches. The window starts at one batch (`batchObjects`), grows by one
- *     batch per acknowledgement up to `batchesInFlight` batches, and falls
- *     back to one batch when a batch times out.
+ *     batches. The window starts at one batch (`batchObjects`) and is
+ *     delay-based, as LEDBAT is for background transfers: each measured round
+ *     trip minus the lowest one seen is the receiver's queueing delay; under
+ *     `queueDelayTargetMs` the window grows by one batch (up to
+ *     `batchesInFlight` batches), over it it shrinks by one batch. So a
+ *     receiver's queue holds about the target's worth of transfer work and a
+ *     client request arriving there waits about that long, not for every
+ *     batch the senders could have in flight. A timeout resets it to one batch.
  *   - ack-driven pacing: a new batch goes out when an acknowledgement frees a
  *     slot in the window (the node calls the lane from the ack's step, not only
  *     from its tick).
@@ -31,6 +36,7 @@
 import {
   TRANSFER_BATCH_OBJECTS,
   TRANSFER_BATCHES_IN_FLIGHT,
+  TRANSFER_QUEUE_DELAY_TARGET_MS,
   TRANSFER_RETRY_MAX_MS,
   TRANSFER_RETRY_MS,
 } from "./constants.js";
@@ -57,6 +63,8 @@ export interface TransferOptions {
   readonly retryMs: number;
   /** Ceiling of the backed-off retransmission timeout. */
   readonly retryMaxMs: number;
+  /** Queueing delay at the receiver the window aims for (round trip − lowest round trip). */
+  readonly queueDelayTargetMs: number;
 }
 
 export const DEFAULT_TRANSFER_OPTIONS: TransferOptions = {
@@ -64,6 +72,7 @@ export const DEFAULT_TRANSFER_OPTIONS: TransferOptions = {
   batchesInFlight: TRANSFER_BATCHES_IN_FLIGHT,
   retryMs: TRANSFER_RETRY_MS,
   retryMaxMs: TRANSFER_RETRY_MAX_MS,
+  queueDelayTargetMs: TRANSFER_QUEUE_DELAY_TARGET_MS,
 };
 
 export interface TransferBatch {
@@ -225,6 +234,7 @@ export interface LaneView {
   readonly windowObjects: number;
   readonly inFlightObjects: number;
   readonly smoothedRoundTripMs: number | null;
+  readonly lowestRoundTripMs: number | null;
   readonly retransmitTimeoutMs: number;
   readonly timeouts: number;
 }
@@ -233,6 +243,7 @@ export interface LaneView {
 export class TransferLane {
   private windowSize: number;
   private smoothedRoundTripMs: number | null = null;
+  private lowestRoundTripMs: number | null = null;
   private roundTripVarianceMs = 0;
   private timeouts = 0;
 
@@ -266,12 +277,23 @@ export class TransferLane {
     return nowMs + Math.min(this.options.retryMaxMs, this.retransmitTimeoutMs() * 2 ** exponent);
   }
 
-  /** An acknowledgement arrived: widen the window; learn the round trip if it was measured. */
+  /**
+   * An acknowledgement arrived. With a measured round trip: learn it, and move
+   * the window one batch towards the queueing-delay target. Without one (a
+   * retransmitted batch, Karn's rule): the receiver is alive, grow by one batch.
+   */
   onAcknowledged(roundTripMs: number | null): void {
-    this.windowSize = Math.min(
-      this.options.batchesInFlight * this.options.batchObjects,
-      this.windowSize + this.options.batchObjects,
-    );
+    const batch = this.options.batchObjects;
+    const largest = this.options.batchesInFlight * batch;
+    if (roundTripMs !== null) {
+      this.lowestRoundTripMs = Math.min(this.lowestRoundTripMs ?? roundTripMs, roundTripMs);
+    }
+    const queueDelayMs =
+      roundTripMs === null ? 0 : roundTripMs - (this.lowestRoundTripMs ?? roundTripMs);
+    this.windowSize =
+      queueDelayMs > this.options.queueDelayTargetMs
+        ? Math.max(batch, this.windowSize - batch)
+        : Math.min(largest, this.windowSize + batch);
     if (roundTripMs === null) return;
     if (this.smoothedRoundTripMs === null) {
       this.smoothedRoundTripMs = roundTripMs;
@@ -295,6 +317,7 @@ export class TransferLane {
       windowObjects: this.windowSize,
       inFlightObjects,
       smoothedRoundTripMs: this.smoothedRoundTripMs,
+      lowestRoundTripMs: this.lowestRoundTripMs,
       retransmitTimeoutMs: this.retransmitTimeoutMs(),
       timeouts: this.timeouts,
     };

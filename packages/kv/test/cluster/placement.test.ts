@@ -23,6 +23,50 @@ describe("placement", () => {
     }
   });
 
+  it("spreads home replicas over racks after data centers, whatever the layout", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 3 })), {
+          minLength: 1,
+          maxLength: 9,
+        }),
+        (layout) => {
+          const nodes = layout.map(([dc, rack], i) => ({
+            id: `n${i}`,
+            dc: `dc${dc}`,
+            rack: `r${rack}`,
+            weight: 1,
+          }));
+          const table = new PartitionTable(hashRingFactory(nodes), 3, nodes);
+          const dcsAll = new Set(nodes.map((m) => m.dc));
+          const racksAll = new Set(nodes.map((m) => `${m.dc}/${m.rack}`));
+          for (let p = 0; p < PARTITION_COUNT; p += 1) {
+            const home = table.home(p).map((id) => nodes.find((m) => m.id === id)!);
+            expect(home).toHaveLength(Math.min(3, nodes.length));
+            expect(table.order(p)).toHaveLength(nodes.length);
+            // As many DCs as possible, then as many racks as possible.
+            expect(new Set(home.map((m) => m.dc)).size).toBe(Math.min(home.length, dcsAll.size));
+            expect(new Set(home.map((m) => `${m.dc}/${m.rack}`)).size).toBe(
+              Math.min(home.length, racksAll.size),
+            );
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+    // One DC, racks r0 r0 r1 r1 r2 r2: every partition has one replica per rack.
+    const paired = Array.from({ length: 6 }, (_, i) => ({
+      id: `n${i}`,
+      dc: "dc0",
+      rack: `r${Math.floor(i / 2)}`,
+      weight: 1,
+    }));
+    const table = new PartitionTable(hashRingFactory(paired), 3, paired);
+    for (let p = 0; p < PARTITION_COUNT; p += 1) {
+      expect(new Set(table.home(p).map((id) => Math.floor(Number(id.slice(1)) / 2))).size).toBe(3);
+    }
+  });
+
   it("spreads keys over partitions and buckets", () => {
     const partitions = new Set<number>();
     for (let i = 0; i < 5000; i += 1) partitions.add(locateKey(`key-${i}`).partition);

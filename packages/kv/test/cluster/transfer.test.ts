@@ -13,6 +13,7 @@ const OPTIONS: TransferOptions = {
   batchesInFlight: 3,
   retryMs: 100,
   retryMaxMs: 1_600,
+  queueDelayTargetMs: 20,
 };
 
 interface Run {
@@ -69,15 +70,18 @@ function drive(
   const windowMax = OPTIONS.batchesInFlight * OPTIONS.batchObjects;
   const inFlight = () => transfers.reduce((sum, t) => sum + t.inFlightObjects, 0);
   for (let round = 0; round < 20_000 && !transfers.every((t) => t.done); round += 1) {
-    nowMs += 10;
+    const tickMs = nowMs + 10;
     acks.sort((a, b) => a.atMs - b.atMs);
-    while (acks.length > 0 && acks[0]!.atMs <= nowMs) {
+    // Each ack is handled at its own arrival time (as the node handles a message), then the tick.
+    while (acks.length > 0 && acks[0]!.atMs <= tickMs) {
       const ack = acks.shift()!;
+      nowMs = Math.max(nowMs, ack.atMs);
       const result = ack.transfer.acknowledge(ack.sequence, nowMs);
       if (result !== null) lane.onAcknowledged(result.roundTripMs);
       pumpLane(lane, transfers, nowMs, send);
       expect(inFlight()).toBeLessThanOrEqual(windowMax);
     }
+    nowMs = tickMs;
     if (touchedAt < touched.length && round % 3 === 0) {
       transfers[touchedAt % transfers.length]!.touch(touched[touchedAt]!);
       touchedAt += 1;
@@ -161,6 +165,42 @@ describe("outgoing transfers through a lane", () => {
     expect(run.resends).toBeLessThanOrEqual(3);
   });
 
+  it("keeps a slow receiver's queue near the delay target while keeping it busy", () => {
+    // The receiver handles 0.1 object/ms, one batch after another (FIFO), and
+    // acknowledges 1 ms after it handled a batch.
+    const keys = Array.from({ length: 400 }, (_, i) => `k${String(i).padStart(3, "0")}`);
+    const transfers = [0, 1, 2].map(
+      (p) => new OutgoingTransfer(`t${p}`, p, "n9", keys.slice(p * 133, p * 133 + 133), 4),
+    );
+    const lane = new TransferLane("n9", OPTIONS);
+    const acks: { atMs: number; transfer: OutgoingTransfer; sequence: number }[] = [];
+    let receiverFreeAtMs = 0;
+    let nowMs = 0;
+    const inFlightSamples: number[] = [];
+    const send = (transfer: OutgoingTransfer, batch: TransferBatch) => {
+      receiverFreeAtMs = Math.max(receiverFreeAtMs, nowMs + 1) + batch.keys.length / 0.1;
+      acks.push({ atMs: receiverFreeAtMs + 1, transfer, sequence: batch.sequence });
+    };
+    while (!transfers.every((t) => t.done) && nowMs < 100_000) {
+      nowMs += 1;
+      while (acks.length > 0 && acks[0]!.atMs <= nowMs) {
+        const ack = acks.shift()!;
+        const result = ack.transfer.acknowledge(ack.sequence, nowMs);
+        if (result !== null) lane.onAcknowledged(result.roundTripMs);
+        pumpLane(lane, transfers, nowMs, send);
+      }
+      pumpLane(lane, transfers, nowMs, send);
+      inFlightSamples.push(transfers.reduce((sum, t) => sum + t.inFlightObjects, 0));
+    }
+    expect(transfers.every((t) => t.done)).toBe(true);
+    // Busy: the whole job takes little more than the receiver's own work (4 000 ms).
+    expect(nowMs).toBeLessThan(4_000 * 1.25);
+    // Near the target: 20 ms at 0.1 object/ms is 2 objects of queue, so the window
+    // stays at one or two batches instead of the largest (3 batches = 12 objects).
+    const mean = inFlightSamples.reduce((a, b) => a + b, 0) / inFlightSamples.length;
+    expect(mean).toBeLessThanOrEqual(2 * OPTIONS.batchObjects);
+  });
+
   it("the window grows with acks and falls back to one batch on a timeout", () => {
     const lane = new TransferLane("n1", OPTIONS);
     expect(lane.window).toBe(OPTIONS.batchObjects);
@@ -174,7 +214,12 @@ describe("outgoing transfers through a lane", () => {
     expect(lane.deadlineFor(30, 0)).toBe(OPTIONS.retryMaxMs);
     lane.onTimeout();
     expect(lane.window).toBe(OPTIONS.batchObjects);
+    lane.onAcknowledged(10);
+    lane.onAcknowledged(10);
+    expect(lane.window).toBe(3 * OPTIONS.batchObjects);
+    // Round trips far above the lowest one: queueing, so the window shrinks.
     for (let i = 0; i < 20; i += 1) lane.onAcknowledged(900);
+    expect(lane.window).toBe(OPTIONS.batchObjects);
     expect(lane.retransmitTimeoutMs()).toBeGreaterThanOrEqual(900);
   });
 });
