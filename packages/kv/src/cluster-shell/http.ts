@@ -31,11 +31,20 @@ export interface ClusterHttpDependencies {
 }
 
 function quorumFrom(query: Record<string, string | undefined>): QuorumOptions {
-  const options: { n?: number; w?: number; r?: number; timeoutMs?: number } = {};
+  const options: {
+    n?: number;
+    w?: number;
+    r?: number;
+    timeoutMs?: number;
+    consistency?: "quorum" | "localQuorum";
+  } = {};
   for (const name of ["n", "w", "r", "timeoutMs"] as const) {
     const raw = query[name];
     if (raw !== undefined && /^\d{1,9}$/.test(raw)) options[name] = Number(raw);
   }
+  // ?consistency=localQuorum: W/R count only this node's data center (as KV.* LOCAL).
+  const consistency = query.consistency;
+  if (consistency === "quorum" || consistency === "localQuorum") options.consistency = consistency;
   return options;
 }
 
