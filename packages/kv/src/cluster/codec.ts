@@ -34,6 +34,8 @@ const MESSAGE_TYPES: ReadonlySet<PeerMessage["type"]> = new Set<PeerMessage["typ
   "reapCheck",
   "reapCheckReply",
   "reap",
+  "transferProbe",
+  "transferLeaves",
   "transferBatch",
   "transferAck",
   "forward",

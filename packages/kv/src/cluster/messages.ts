@@ -184,7 +184,16 @@ export type PeerMessage =
     }
   /** Remove the key if it is still exactly this tombstone. */
   | { readonly type: "reap"; readonly key: string; readonly digest: string }
-  /** Ownership transfer of a partition, in throttled batches. */
+  /** Ownership transfer, step 1: which of the receiver's buckets of the partition differ? */
+  | { readonly type: "transferProbe"; readonly transferId: string; readonly partition: number }
+  /** The receiver's Merkle leaf hashes of the partition (MERKLE_BUCKETS_PER_PARTITION of them). */
+  | {
+      readonly type: "transferLeaves";
+      readonly transferId: string;
+      readonly partition: number;
+      readonly leaves: readonly string[];
+    }
+  /** Ownership transfer of a partition (the differing buckets' keys), in paced batches. */
   | {
       readonly type: "transferBatch";
       readonly transferId: string;

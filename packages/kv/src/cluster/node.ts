@@ -873,6 +873,38 @@ export class ClusterNode {
           this.counters.tombstonesReaped += 1;
         }
         break;
+      case "transferProbe": {
+        const tree = this.store.tree(message.partition);
+        const leaves: string[] = [];
+        for (let inner = 0; inner < MERKLE_INNER_COUNT; inner += 1)
+          leaves.push(...tree.leafHashesUnder(inner));
+        this.send(out, from, nowMs, {
+          type: "transferLeaves",
+          transferId: message.transferId,
+          partition: message.partition,
+          leaves,
+        });
+        break;
+      }
+      case "transferLeaves": {
+        const transfer = [...this.transfersOut.values()].find(
+          (t) => t.transferId === message.transferId && t.to === from,
+        );
+        if (transfer === undefined || !transfer.isProbing) break;
+        // Stream only the buckets whose hash differs (all of them for a new owner).
+        const tree = this.store.tree(transfer.partition);
+        const keys: string[] = [];
+        for (let inner = 0; inner < MERKLE_INNER_COUNT; inner += 1) {
+          tree.leafHashesUnder(inner).forEach((hash, i) => {
+            const bucket = inner * MERKLE_FANOUT + i;
+            if (message.leaves[bucket] !== hash)
+              keys.push(...this.store.keysInBucket(transfer.partition, bucket));
+          });
+        }
+        transfer.startStreaming(keys, nowMs);
+        this.pumpLane(transfer.to, nowMs, out);
+        break;
+      }
       case "transferBatch": {
         if (stale) break;
         this.mergeMany(message.objects.slice(0, MESSAGE_OBJECTS_MAX), out);
@@ -1289,14 +1321,13 @@ export class ClusterNode {
     if (to === this.id) return;
     const id = `${partition}/${to}`;
     if (this.transfersOut.has(id)) return;
-    const keys = this.store.keysInPartition(partition);
     this.transfersOut.set(
       id,
       new OutgoingTransfer(
         `${this.id}/${this.newOpId()}/${id}`,
         partition,
         to,
-        keys,
+        this.store.keyCountInPartition(partition),
         this.tuning.transfer.batchObjects,
       ),
     );
@@ -1317,8 +1348,17 @@ export class ClusterNode {
     const transfers = [...this.transfersOut.values()].filter(
       (t) => t.to === to && this.table.isHome(t.partition, to),
     );
-    pumpLane(this.lane(to), transfers, nowMs, (transfer, batch) =>
-      this.sendTransferBatch(transfer, batch, nowMs, out),
+    pumpLane(
+      this.lane(to),
+      transfers,
+      nowMs,
+      (transfer, batch) => this.sendTransferBatch(transfer, batch, nowMs, out),
+      (transfer) =>
+        this.send(out, to, nowMs, {
+          type: "transferProbe",
+          transferId: transfer.transferId,
+          partition: transfer.partition,
+        }),
     );
   }
 

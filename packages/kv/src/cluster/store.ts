@@ -91,6 +91,10 @@ export class ReplicaStore {
     return tree;
   }
 
+  keyCountInPartition(partition: number): number {
+    return this.partitionKeys.get(partition)?.size ?? 0;
+  }
+
   keysInPartition(partition: number): string[] {
     return [...(this.partitionKeys.get(partition) ?? [])].sort();
   }

@@ -1,8 +1,12 @@
 /**
  * Ownership transfer: streaming a partition's keys to a node that gained it.
  *
- * An OutgoingTransfer is one partition to one node: its keys are snapshotted at
- * the start and sent in batches of `batchObjects`; keys written during the
+ * An OutgoingTransfer is one partition to one node. It starts with a probe:
+ * the receiver answers with its Merkle leaf hashes for the partition, and only
+ * the keys of buckets whose hash differs are sent — nothing to a node that
+ * already holds the partition (a ring change that only revealed existing
+ * members, e.g. while a cluster with data starts up), everything to a new one.
+ * Those keys are sent in batches of `batchObjects`; keys written during the
  * transfer are marked dirty and sent again before the transfer completes, so
  * nothing written meanwhile is left behind when the sender drops the partition.
  *
@@ -75,6 +79,9 @@ export const DEFAULT_TRANSFER_OPTIONS: TransferOptions = {
   queueDelayTargetMs: TRANSFER_QUEUE_DELAY_TARGET_MS,
 };
 
+/** Probes (leaf-hash requests) unanswered per lane at most: each answer is ~5 KB. */
+export const TRANSFER_PROBES_IN_FLIGHT = 8;
+
 export interface TransferBatch {
   readonly sequence: number;
   readonly keys: readonly string[];
@@ -90,8 +97,11 @@ interface InFlightBatch {
 }
 
 export class OutgoingTransfer {
-  private readonly queue: string[];
-  private readonly queued: Set<string>;
+  private queue: string[] = [];
+  private queued = new Set<string>();
+  /** Until the receiver's leaf hashes arrive: the probe's state (null once answered). */
+  private probe: { sentAtMs: number; deadlineMs: number; attempt: number } | null = null;
+  private probing = true;
   private readonly dirty = new Set<string>();
   private readonly inFlight = new Map<number, InFlightBatch>();
   private nextSequence = 0;
@@ -100,26 +110,71 @@ export class OutgoingTransfer {
   private keysAcknowledged = 0;
   private keysTotal: number;
 
+  /**
+   * `keysHeld`: how many keys of the partition the sender holds now (progress
+   * only: which keys go is decided when the receiver's leaf hashes arrive).
+   */
   constructor(
     readonly transferId: string,
     readonly partition: number,
     readonly to: NodeId,
-    keys: readonly string[],
+    keysHeld: number,
     private readonly batchObjects: number = TRANSFER_BATCH_OBJECTS,
   ) {
     if (!(Number.isInteger(batchObjects) && batchObjects >= 1)) {
       throw new RangeError(`transfer batch size must be a positive integer, got ${batchObjects}`);
     }
-    this.queue = [...keys];
-    this.queued = new Set(keys);
-    this.keysTotal = keys.length;
+    this.keysTotal = keysHeld;
+  }
+
+  /** Waiting for the receiver's leaf hashes. */
+  get isProbing(): boolean {
+    return this.probing;
+  }
+
+  /** Whether the probe should be sent now: never sent, or its deadline passed. */
+  probeDue(nowMs: number): boolean {
+    return this.probing && (this.probe === null || nowMs >= this.probe.deadlineMs);
+  }
+
+  /** The probe is (re)sent now; returns its attempt number. */
+  probeSent(nowMs: number, deadlineFor: (attempt: number) => number): number {
+    const attempt = (this.probe?.attempt ?? 0) + 1;
+    this.probe = { sentAtMs: nowMs, deadlineMs: deadlineFor(attempt), attempt };
+    return attempt;
+  }
+
+  get probeInFlight(): boolean {
+    return this.probing && this.probe !== null;
+  }
+
+  /**
+   * The receiver's leaf hashes arrived: from now on send `keys` (the keys of
+   * the buckets that differ, sorted). Returns the probe's round trip if it was
+   * measured (first attempt), null otherwise or for a duplicate answer.
+   */
+  startStreaming(keys: readonly string[], nowMs: number): { roundTripMs: number | null } | null {
+    if (!this.probing) return null;
+    const probe = this.probe;
+    this.probing = false;
+    this.probe = null;
+    for (const key of keys) {
+      if (this.queued.has(key) || this.dirty.has(key)) continue;
+      this.queue.push(key);
+      this.queued.add(key);
+    }
+    this.keysTotal = this.queue.length + this.dirty.size;
+    return {
+      roundTripMs:
+        probe !== null && probe.attempt === 1 ? Math.max(0, nowMs - probe.sentAtMs) : null,
+    };
   }
 
   /** A key of the partition changed locally: make sure its latest state is sent. */
   touch(key: string): void {
     if (!this.queued.has(key) && !this.dirty.has(key)) {
       this.dirty.add(key);
-      this.keysTotal += 1;
+      if (!this.probing) this.keysTotal += 1;
     }
   }
 
@@ -134,9 +189,9 @@ export class OutgoingTransfer {
     return total;
   }
 
-  /** True when a new batch could be sent now (keys queued or dirty). */
+  /** True when a new batch could be sent now (keys queued or dirty, probe answered). */
   get hasUnsent(): boolean {
-    return this.queue.length > 0 || this.dirty.size > 0;
+    return !this.probing && (this.queue.length > 0 || this.dirty.size > 0);
   }
 
   /** Size of the batch nextBatch would make. */
@@ -147,6 +202,7 @@ export class OutgoingTransfer {
 
   /** The next batch of unsent keys (null when none), in flight until `deadlineMs`. */
   nextBatch(nowMs: number, deadlineMs: number): TransferBatch | null {
+    if (this.probing) return null;
     if (this.queue.length === 0 && this.dirty.size > 0) {
       for (const key of [...this.dirty].sort()) {
         this.queue.push(key);
@@ -208,7 +264,9 @@ export class OutgoingTransfer {
   }
 
   get done(): boolean {
-    return this.queue.length === 0 && this.dirty.size === 0 && this.inFlight.size === 0;
+    return (
+      !this.probing && this.queue.length === 0 && this.dirty.size === 0 && this.inFlight.size === 0
+    );
   }
 
   progress(): TransferProgress {
@@ -337,7 +395,20 @@ export function pumpLane(
   transfers: readonly OutgoingTransfer[],
   nowMs: number,
   send: (transfer: OutgoingTransfer, batch: TransferBatch) => void,
+  probe: (transfer: OutgoingTransfer) => void = () => {},
 ): void {
+  // Probes first (cheap for the receiver), a few at a time, each on its own backed-off deadline.
+  let probesInFlight = 0;
+  for (const transfer of transfers) {
+    if (transfer.probeInFlight && !transfer.probeDue(nowMs)) probesInFlight += 1;
+  }
+  for (const transfer of transfers) {
+    if (probesInFlight >= TRANSFER_PROBES_IN_FLIGHT) break;
+    if (!transfer.probeDue(nowMs)) continue;
+    transfer.probeSent(nowMs, (attempt) => lane.deadlineFor(attempt, nowMs));
+    probe(transfer);
+    probesInFlight += 1;
+  }
   let resent = false;
   for (const transfer of transfers) {
     for (const sequence of transfer.overdue(nowMs)) {

@@ -218,6 +218,17 @@ const messages: { [T in PeerMessage["type"]]: fc.Arbitrary<Extract<PeerMessage, 
     holds: fc.boolean(),
   }),
   reap: fc.record({ type: fc.constant("reap" as const), key: text, digest: text }),
+  transferProbe: fc.record({
+    type: fc.constant("transferProbe" as const),
+    transferId: text,
+    partition: fc.nat({ max: 255 }),
+  }),
+  transferLeaves: fc.record({
+    type: fc.constant("transferLeaves" as const),
+    transferId: text,
+    partition: fc.nat({ max: 255 }),
+    leaves: hexes,
+  }),
   transferBatch: fc.record({
     type: fc.constant("transferBatch" as const),
     transferId: text,

@@ -127,7 +127,9 @@ describe("joining a node to a loaded cluster (simulation, slow receivers)", () =
     expect(ideal).toBeGreaterThan(KEYS / 2);
     // Writes during the transfer re-send their keys once more: a small excess.
     expect(streamed).toBeLessThanOrEqual(ideal * 1.1 + written.size);
-    expect(streamed).toBeGreaterThanOrEqual(ideal);
+    // Less only where a write, a read repair or anti-entropy reached the new owner
+    // before the transfer probed that bucket.
+    expect(streamed).toBeGreaterThanOrEqual(ideal * 0.9);
 
     // The new node holds what it owns, and every key is on each of its home replicas.
     for (let i = 0; i < KEYS; i += 1) {

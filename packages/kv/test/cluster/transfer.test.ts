@@ -36,11 +36,18 @@ function drive(
   lost: (i: number) => boolean,
 ): Run {
   const transfers = partitions.map(
-    (keys, p) => new OutgoingTransfer(`t${p}`, p, "n9", keys, OPTIONS.batchObjects),
+    (keys, p) => new OutgoingTransfer(`t${p}`, p, "n9", keys.length, OPTIONS.batchObjects),
   );
   const lane = new TransferLane("n9", OPTIONS);
   const delivered = new Set<string>();
+  // sequence -1: the answer to a probe (the receiver holds nothing: every key goes).
   const acks: { atMs: number; transfer: OutgoingTransfer; sequence: number }[] = [];
+  let probes = 0;
+  const probe = (transfer: OutgoingTransfer) => {
+    probes += 1;
+    if (lost(1_000_000 + probes)) return;
+    acks.push({ atMs: nowMs + delayMs(probes), transfer, sequence: -1 });
+  };
   const lastSend = new Map<string, { atMs: number; attempt: number }>();
   let nowMs = 0;
   let sends = 0;
@@ -76,9 +83,13 @@ function drive(
     while (acks.length > 0 && acks[0]!.atMs <= tickMs) {
       const ack = acks.shift()!;
       nowMs = Math.max(nowMs, ack.atMs);
-      const result = ack.transfer.acknowledge(ack.sequence, nowMs);
-      if (result !== null) lane.onAcknowledged(result.roundTripMs);
-      pumpLane(lane, transfers, nowMs, send);
+      if (ack.sequence === -1) {
+        ack.transfer.startStreaming(partitions[ack.transfer.partition]!, nowMs);
+      } else {
+        const result = ack.transfer.acknowledge(ack.sequence, nowMs);
+        if (result !== null) lane.onAcknowledged(result.roundTripMs);
+      }
+      pumpLane(lane, transfers, nowMs, send, probe);
       expect(inFlight()).toBeLessThanOrEqual(windowMax);
     }
     nowMs = tickMs;
@@ -86,7 +97,7 @@ function drive(
       transfers[touchedAt % transfers.length]!.touch(touched[touchedAt]!);
       touchedAt += 1;
     }
-    pumpLane(lane, transfers, nowMs, send);
+    pumpLane(lane, transfers, nowMs, send, probe);
     expect(inFlight()).toBeLessThanOrEqual(windowMax);
     expect(lane.window).toBeLessThanOrEqual(windowMax);
   }
@@ -151,6 +162,43 @@ describe("outgoing transfers through a lane", () => {
     );
   });
 
+  it("sends nothing for buckets the receiver already holds: a probe answered with no keys ends the transfer", () => {
+    const transfer = new OutgoingTransfer("t", 1, "n9", 500, OPTIONS.batchObjects);
+    const lane = new TransferLane("n9", OPTIONS);
+    let probes = 0;
+    const sent: TransferBatch[] = [];
+    pumpLane(
+      lane,
+      [transfer],
+      0,
+      (_t, batch) => sent.push(batch),
+      () => (probes += 1),
+    );
+    expect(probes).toBe(1);
+    expect(transfer.done).toBe(false);
+    // Not answered yet: not probed again before its deadline, then again (backed off).
+    pumpLane(
+      lane,
+      [transfer],
+      50,
+      (_t, batch) => sent.push(batch),
+      () => (probes += 1),
+    );
+    expect(probes).toBe(1);
+    pumpLane(
+      lane,
+      [transfer],
+      OPTIONS.retryMs,
+      (_t, batch) => sent.push(batch),
+      () => (probes += 1),
+    );
+    expect(probes).toBe(2);
+    transfer.startStreaming([], OPTIONS.retryMs + 5);
+    expect(transfer.done).toBe(true);
+    expect(sent).toEqual([]);
+    expect(transfer.progress().keysTotal).toBe(0);
+  });
+
   it("learns a slow receiver's round trip: acks slower than the first timeout stop causing resends", () => {
     // Every ack takes 150 ms (above retryMs = 100): the first batch is resent once;
     // its late ack is not measured (Karn), the next ones are, and the timeout adapts.
@@ -169,9 +217,9 @@ describe("outgoing transfers through a lane", () => {
     // The receiver handles 0.1 object/ms, one batch after another (FIFO), and
     // acknowledges 1 ms after it handled a batch.
     const keys = Array.from({ length: 400 }, (_, i) => `k${String(i).padStart(3, "0")}`);
-    const transfers = [0, 1, 2].map(
-      (p) => new OutgoingTransfer(`t${p}`, p, "n9", keys.slice(p * 133, p * 133 + 133), 4),
-    );
+    const transfers = [0, 1, 2].map((p) => new OutgoingTransfer(`t${p}`, p, "n9", 133, 4));
+    for (const [p, t] of transfers.entries())
+      t.startStreaming(keys.slice(p * 133, p * 133 + 133), 0);
     const lane = new TransferLane("n9", OPTIONS);
     const acks: { atMs: number; transfer: OutgoingTransfer; sequence: number }[] = [];
     let receiverFreeAtMs = 0;
