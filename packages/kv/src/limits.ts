@@ -37,6 +37,16 @@ export const ACTIVE_EXPIRE_REPEAT_RATIO = 0.25;
 export const ACTIVE_EXPIRE_BUDGET_MS = 25;
 /** lsm row cache of decoded entries: enough for about a million small entries. */
 export const DEFAULT_ROW_CACHE_SIZE_BYTES = 128 * 1024 * 1024;
+/**
+ * The node's lsm memtable (the engine's own default is 4 MiB). A node serves
+ * a hot key space from memory, as Redis does: a larger memtable absorbs
+ * overwrites of hot keys (a flush writes each key once, however often it
+ * was written), so a 100k-key workload flushes ~6x less, and point reads of
+ * recent keys are answered by the memtable's hash index. Costs: up to this
+ * much log to replay at restart, and twice this much memory while one
+ * memtable flushes.
+ */
+export const DEFAULT_LSM_MEMTABLE_SIZE_BYTES = 64 * 1024 * 1024;
 /** The lsm engine's expiry cycle scans this many keys per tick, resuming where it stopped. */
 export const LSM_EXPIRE_SCAN_KEYS_PER_TICK = 200;
 

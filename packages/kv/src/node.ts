@@ -307,15 +307,14 @@ async function openStore(
   }
   try {
     mkdirSync(config.dataDir, { recursive: true });
-    const options: ConstructorParameters<typeof Object>[0] = {};
-    void options;
     return await LsmStore.open({
       dataDir: config.dataDir,
       appendfsync: config.appendfsync,
       memtableSizeBytes: config.memtableSizeBytes,
       blockCacheSizeBytes: config.blockCacheSizeBytes,
       logger: logger.child({ component: "lsm" }),
-      withKeyLock: (key, task) => scheduler.run({ kind: "keys", keys: [toKey(key)] }, task),
+      withKeyLock: (key, task) =>
+        Promise.resolve(scheduler.run({ kind: "keys", keys: [toKey(key)] }, task)),
     });
   } catch (cause) {
     throw new KvError(

@@ -200,7 +200,7 @@ export class LsmDatabase implements Database {
   private static startSyncTimer(db: LsmDatabase): void {
     db.syncTimer = setInterval(() => {
       const log = db.log;
-      if (log === null || !log.dirty) return;
+      if (log === null || (!log.dirty && log.pendingBytes === 0)) return;
       log.sync().catch((error: unknown) => {
         if (log === db.log && !db.closed) {
           db.options.logger.warn(
@@ -330,6 +330,127 @@ export class LsmDatabase implements Database {
       return this.closed ? Promise.reject(this.closedError()) : Promise.resolve();
     return this.enqueue(batch, 0, null, NO_VALUE);
   }
+
+  /**
+   * The buffered write path, for the policies that acknowledge after write(2)
+   * ("everysec", "never"): the write gets its sequence number, its log record
+   * is encoded into the log's pending chunk and it is inserted into the
+   * memtable, all synchronously, so it is visible to reads at once. Its bytes
+   * reach the file with the next `commitBuffered()` — which the engine also
+   * schedules itself (setImmediate), so buffered records are written once per
+   * event-loop turn, however many writers there were (Redis's everysec
+   * write(2) in beforeSleep). A caller that acknowledges a write to someone
+   * else calls `commitBuffered()` first; a crash of the process before it
+   * loses the buffered writes, as it would lose writes still in a queue.
+   *
+   * Returns false, having done nothing, when the write must take the queued
+   * path (`put`/`delete`/`write`) instead: policy "always" (the ack waits for
+   * fsync), writes already queued (they must keep their order), a full
+   * memtable, an L0 slowdown, a background error or a closing database.
+   * Invalid keys and values throw, as WriteBatch does.
+   */
+  putBuffered(key: Uint8Array, value: Uint8Array): boolean {
+    const k = checkKey(key);
+    const v = checkValue(value);
+    if (!this.canBuffer()) return false;
+    const size = singleRecordSize(TYPE_VALUE, k, v);
+    const log = this.log!;
+    const offset = log.reserve(size);
+    const end = encodeSingleRecord(log.pendingChunk, offset, TYPE_VALUE, k, v, this.lastSeq + 1);
+    this.applyBuffered(log.pendingChunk, offset, end, 1, k.length + v.length);
+    return true;
+  }
+
+  /** `delete` on the buffered path; see putBuffered. */
+  deleteBuffered(key: Uint8Array): boolean {
+    const k = checkKey(key);
+    if (!this.canBuffer()) return false;
+    const size = singleRecordSize(TYPE_DELETION, k, NO_VALUE);
+    const log = this.log!;
+    const offset = log.reserve(size);
+    const end = encodeSingleRecord(
+      log.pendingChunk,
+      offset,
+      TYPE_DELETION,
+      k,
+      NO_VALUE,
+      this.lastSeq + 1,
+    );
+    this.applyBuffered(log.pendingChunk, offset, end, 1, k.length);
+    return true;
+  }
+
+  /** `write` on the buffered path (the batch stays one record: atomic in recovery); see putBuffered. */
+  writeBuffered(batch: WriteBatch): boolean {
+    if (!(batch instanceof WriteBatch)) {
+      throw new LsmError(LsmErrorCode.INVALID_ARGUMENT, "writeBuffered() takes a WriteBatch");
+    }
+    if (!this.canBuffer() || this.lastSeq + batch.count > MAX_SEQUENCE) return false;
+    if (batch.count === 0) return true;
+    const size = batchRecordSize(batch);
+    const log = this.log!;
+    const offset = log.reserve(size);
+    const end = encodeBatchRecord(log.pendingChunk, offset, batch, this.lastSeq + 1);
+    this.applyBuffered(log.pendingChunk, offset, end, batch.count, batch.sizeBytes);
+    return true;
+  }
+
+  /**
+   * Writes the buffered records to the commit log now (one write(2)); a no-op
+   * when none are pending. Throws (and stops further writes) when the write
+   * fails: the caller must then not acknowledge the buffered writes.
+   */
+  commitBuffered(): void {
+    const log = this.log;
+    if (log === null || log.pendingBytes === 0) return;
+    try {
+      log.writePending();
+    } catch (error) {
+      throw this.setBackgroundError("commit log write failed", error);
+    }
+  }
+
+  private canBuffer(): boolean {
+    return (
+      this.options.syncPolicy !== "always" &&
+      !this.writing &&
+      this.queue.length === 0 &&
+      !this.closeStarted &&
+      !this.closed &&
+      this.backgroundError === null &&
+      this.log !== null &&
+      this.mem.approximateSizeBytes < this.options.memtableSizeBytes &&
+      this.version.levels[0]!.length < L0_SLOWDOWN_WRITES_TRIGGER &&
+      this.lastSeq < MAX_SEQUENCE
+    );
+  }
+
+  private applyBuffered(
+    chunk: Buffer,
+    offset: number,
+    end: number,
+    count: number,
+    userBytes: number,
+  ): void {
+    applyBatchPayload(chunk.subarray(offset + LOG_HEADER_BYTES, end), this.mem);
+    this.lastSeq += count;
+    this.counters.logBytesWritten += end - offset;
+    this.counters.userBytesWritten += userBytes;
+    if (!this.commitScheduled) {
+      this.commitScheduled = true;
+      setImmediate(this.scheduledCommit);
+    }
+  }
+
+  private commitScheduled = false;
+  private readonly scheduledCommit = (): void => {
+    this.commitScheduled = false;
+    try {
+      this.commitBuffered();
+    } catch {
+      // Recorded as the background error: later writes fail with it.
+    }
+  };
 
   private enqueue(
     batch: WriteBatch | null,
@@ -526,41 +647,53 @@ export class LsmDatabase implements Database {
   // -------------------------------------------------------------------------
 
   get(key: Uint8Array, options?: ReadOptions): Promise<Uint8Array | undefined> {
-    // Not an async function: a read answered from memory or cached blocks costs
-    // one resolved promise, and a read needing I/O one chain, no extra hops.
-    let userKey: Buffer;
-    let seq: number;
+    let found: Uint8Array | undefined | Promise<Uint8Array | undefined>;
     try {
-      this.checkOpen();
-      userKey = checkKey(key);
-      seq = this.readSequence(options?.snapshot);
+      found = this.lookup(key, options);
     } catch (error) {
       return Promise.reject(error);
     }
+    if (found instanceof Promise) {
+      return found.then((value) => (value === undefined ? undefined : Buffer.from(value)));
+    }
+    return Promise.resolve(found === undefined ? undefined : Buffer.from(found));
+  }
+
+  /**
+   * `get` without the promise when no I/O is needed: answers synchronously
+   * from the memtables and cached blocks, and returns a promise only when a
+   * table block must be read. The value is a view into the engine's memory
+   * (a log chunk or a cached block): read it, copy it to keep it, never
+   * write to it. Throws (synchronously) on a closed database or a bad key.
+   */
+  lookup(
+    key: Uint8Array,
+    options?: ReadOptions,
+  ): Uint8Array | undefined | Promise<Uint8Array | undefined> {
+    this.checkOpen();
+    const userKey = checkKey(key);
+    const seq = this.readSequence(options?.snapshot);
     let found: Lookup = lookupMemtable(this.mem, userKey, seq);
     for (let i = this.imms.length - 1; found === undefined && i >= 0; i--) {
       found = lookupMemtable(this.imms[i]!, userKey, seq);
     }
-    if (found !== undefined)
-      return Promise.resolve(found === TOMBSTONE ? undefined : Buffer.from(found));
+    if (found !== undefined) return found === TOMBSTONE ? undefined : found;
     const version = this.pin();
     let pending: Lookup | Promise<Lookup>;
     try {
       pending = this.lookupTables(version, userKey, seq, bloomHash(userKey), 0, 0);
     } catch (error) {
       this.unpin(version);
-      return Promise.reject(error);
+      throw error;
     }
     if (!(pending instanceof Promise)) {
       this.unpin(version);
-      return Promise.resolve(
-        pending === undefined || pending === TOMBSTONE ? undefined : Buffer.from(pending),
-      );
+      return pending === undefined || pending === TOMBSTONE ? undefined : pending;
     }
     return pending.then(
       (result) => {
         this.unpin(version);
-        return result === undefined || result === TOMBSTONE ? undefined : Buffer.from(result);
+        return result === undefined || result === TOMBSTONE ? undefined : result;
       },
       (error: unknown) => {
         this.unpin(version);

@@ -107,11 +107,31 @@ export interface EngineStats {
 
 export interface Database {
   get(key: Uint8Array, options?: ReadOptions): Promise<Uint8Array | undefined>;
+  /**
+   * `get` without a promise when no I/O is needed (memtable or cached block);
+   * the value is a read-only view into engine memory (copy it to keep it).
+   */
+  lookup(
+    key: Uint8Array,
+    options?: ReadOptions,
+  ): Uint8Array | undefined | Promise<Uint8Array | undefined>;
   /** Resolves when durable per syncPolicy. */
   put(key: Uint8Array, value: Uint8Array): Promise<void>;
   delete(key: Uint8Array): Promise<void>;
   /** Applies the whole batch atomically. */
   write(batch: WriteBatch): Promise<void>;
+  /**
+   * Buffered writes ("everysec" and "never" only): applied at once, visible
+   * to reads at once, their log record written by the next `commitBuffered()`
+   * (scheduled by the engine once per event-loop turn; call it yourself before
+   * acknowledging a write to anyone). False means "use put/delete/write"
+   * (policy "always", writes queued ahead, memtable full, stall, error, closing).
+   */
+  putBuffered(key: Uint8Array, value: Uint8Array): boolean;
+  deleteBuffered(key: Uint8Array): boolean;
+  writeBuffered(batch: WriteBatch): boolean;
+  /** Writes buffered log records now (one write(2)); throws if the write fails. */
+  commitBuffered(): void;
   iterator(options?: IteratorOptions): AsyncIterableIterator<[Uint8Array, Uint8Array]>;
   snapshot(): Snapshot;
   /** Writes the current memtable to a table and waits for it (and for earlier flushes). */

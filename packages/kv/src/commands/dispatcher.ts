@@ -27,7 +27,24 @@ export interface DispatchLogger {
   error(details: object, message: string): void;
 }
 
+/** What dispatch needs per command, derived once from its spec. */
+interface DispatchEntry {
+  readonly spec: CommandSpec;
+  readonly noAuth: boolean;
+  readonly denyOom: boolean;
+}
+
+/**
+ * Command names as clients typed them ("GET", "get", "Get") → entry, so the
+ * hot path does one map lookup on the raw name instead of lower-casing it.
+ * Only names of known commands are cached, and only up to this many spellings.
+ */
+const MAX_CACHED_NAME_SPELLINGS = 4096;
+
 export class CommandDispatcher {
+  private readonly byTypedName = new Map<string, DispatchEntry>();
+  private readonly entries = new Map<CommandSpec, DispatchEntry>();
+
   constructor(
     readonly store: KeyValueStore,
     readonly services: NodeServices,
@@ -49,20 +66,54 @@ export class CommandDispatcher {
     return spec;
   }
 
-  execute(client: ClientState, args: Buffer[]): Reply | Promise<Reply> {
+  private entryFor(spec: CommandSpec): DispatchEntry {
+    let entry = this.entries.get(spec);
+    if (entry === undefined) {
+      entry = {
+        spec,
+        noAuth: spec.flags.includes("no_auth"),
+        denyOom: spec.flags.includes("denyoom"),
+      };
+      this.entries.set(spec, entry);
+    }
+    return entry;
+  }
+
+  /** The entry for `args`: the typed-name cache first (commands without subcommands). */
+  private lookup(args: Buffer[]): DispatchEntry | Reply {
+    const typed = args[0]!.toString("latin1");
+    const cached = this.byTypedName.get(typed);
+    if (cached !== undefined) return cached;
     const resolved = this.resolve(args);
     if (!("arity" in resolved)) return resolved;
-    const spec = resolved;
+    const entry = this.entryFor(resolved);
+    // A command with subcommands resolves per call (the subcommand is the second argument).
+    if (
+      !resolved.name.includes("|") &&
+      COMMANDS.get(resolved.name)?.subcommands === undefined &&
+      this.byTypedName.size < MAX_CACHED_NAME_SPELLINGS
+    ) {
+      this.byTypedName.set(typed, entry);
+    }
+    return entry;
+  }
+
+  execute(client: ClientState, args: Buffer[]): Reply | Promise<Reply> {
+    const found = this.lookup(args);
+    if (!("spec" in found)) return found;
+    const spec = found.spec;
     const arity = spec.arity;
     if ((arity > 0 && args.length !== arity) || args.length < -arity) return wrongArity(spec.name);
-    if (!client.authenticated && !spec.flags.includes("no_auth")) return NOAUTH;
+    if (!client.authenticated && !found.noAuth) return NOAUTH;
     if (spec.handler === undefined) return wrongArity(spec.name);
-    const positions = keyPositions(spec, args.length);
-    const maxKeyBytes = this.services.maxKeyBytes;
-    for (const position of positions) {
-      if (args[position]!.length > maxKeyBytes) return keyTooLong(maxKeyBytes);
+    if (spec.firstKey !== 0) {
+      const maxKeyBytes = this.services.maxKeyBytes;
+      const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
+      for (let i = spec.firstKey; i <= last && i < args.length; i += spec.step) {
+        if (args[i]!.length > maxKeyBytes) return keyTooLong(maxKeyBytes);
+      }
     }
-    if (spec.flags.includes("denyoom") && !this.store.admitWrite()) return OOM;
+    if (found.denyOom && !this.store.admitWrite()) return OOM;
     client.lastCommand = spec.name;
     this.services.stats.countCall(spec.name);
     const handler = spec.handler;
@@ -76,25 +127,20 @@ export class CommandDispatcher {
       };
       return handler(context, args);
     };
-    const scope = this.scheduler.usesLocks ? lockScope(spec, args, positions) : NO_LOCK;
-    if (scope.kind === "none") {
-      try {
-        const reply = run();
-        return reply instanceof Promise
-          ? reply.catch((cause: unknown) => this.internalError(spec, cause))
-          : reply;
-      } catch (cause) {
-        return this.internalError(spec, cause);
-      }
-    }
+    const scope = this.scheduler.usesLocks ? lockScope(spec, args) : NO_LOCK;
     try {
-      const reply = this.scheduler.run(scope, run);
+      const reply = scope.kind === "none" ? run() : this.scheduler.run(scope, run);
       return reply instanceof Promise
         ? reply.catch((cause: unknown) => this.internalError(spec, cause))
         : reply;
     } catch (cause) {
       return this.internalError(spec, cause);
     }
+  }
+
+  /** Hands the store's buffered writes to the OS; servers call it before writing replies. */
+  commitWrites(): void {
+    this.store.commitWrites?.();
   }
 
   private internalError(spec: CommandSpec, cause: unknown): Reply {
@@ -105,8 +151,8 @@ export class CommandDispatcher {
   }
 }
 
-function lockScope(spec: CommandSpec, args: Buffer[], positions: number[]): LockScope {
+function lockScope(spec: CommandSpec, args: Buffer[]): LockScope {
   if (spec.wholeKeyspace === true) return ALL_KEYS;
-  if (positions.length === 0) return NO_LOCK;
-  return { kind: "keys", keys: positions.map((position) => toKey(args[position]!)) };
+  if (spec.firstKey === 0) return NO_LOCK;
+  return { kind: "keys", keys: keyPositions(spec, args.length).map((i) => toKey(args[i]!)) };
 }

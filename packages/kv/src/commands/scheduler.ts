@@ -55,8 +55,70 @@ export class CommandScheduler implements Scheduler {
     return this.inFlight;
   }
 
-  run<T>(scope: LockScope, task: () => T | Promise<T>): Promise<T> {
+  /**
+   * Runs `task` once every earlier command on its keys has finished. Fast
+   * path: when nothing is in flight on those keys (and no barrier), the task
+   * runs at once; if it finishes synchronously — the lsm engine answering
+   * from memory — no lock is taken and no promise is made. If it returns a
+   * promise, its keys are locked from that moment until it settles (nothing
+   * else ran in between, so the order is the same as if it had locked first).
+   */
+  run<T>(scope: LockScope, task: () => T | Promise<T>): T | Promise<T> {
     if (scope.kind === "none") return this.track(task);
+    if (
+      this.barrier === undefined &&
+      (scope.kind === "all" ? this.tails.size === 0 : this.free(scope.keys))
+    ) {
+      let result: T | Promise<T>;
+      try {
+        result = task();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (!(result instanceof Promise)) return result;
+      return scope.kind === "all" ? this.holdAll(result) : this.holdKeys(scope.keys, result);
+    }
+    return this.queue(scope, task);
+  }
+
+  /** True when no command in flight holds any of `keys`. */
+  private free(keys: readonly string[]): boolean {
+    if (this.tails.size === 0) return true;
+    for (const key of keys) if (this.tails.has(key)) return false;
+    return true;
+  }
+
+  /** Locks `keys` until `running` (a task already started) settles. */
+  private holdKeys<T>(keys: readonly string[], running: Promise<T>): Promise<T> {
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    for (const key of keys) this.tails.set(key, done);
+    const result = this.track(() => running);
+    const finish = (): void => {
+      for (const key of keys) if (this.tails.get(key) === done) this.tails.delete(key);
+      release();
+    };
+    result.then(finish, finish);
+    return result;
+  }
+
+  /** Raises the barrier until `running` (a task already started) settles. */
+  private holdAll<T>(running: Promise<T>): Promise<T> {
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.barrier = done;
+    const result = this.track(() => running);
+    const finish = (): void => this.releaseBarrier(done, release);
+    result.then(finish, finish);
+    return result;
+  }
+
+  /** The slow path: wait for the commands ahead on the keys (or for everything, for "all"). */
+  private queue<T>(scope: LockScope, task: () => T | Promise<T>): Promise<T> {
     const waits: Promise<void>[] = [];
     if (this.barrier !== undefined) waits.push(this.barrier);
     let release!: () => void;
@@ -75,7 +137,8 @@ export class CommandScheduler implements Scheduler {
       );
       return result;
     }
-    for (const key of scope.keys) {
+    const keys = scope.kind === "keys" ? scope.keys : [];
+    for (const key of keys) {
       const tail = this.tails.get(key);
       // A key may be listed twice (MSET k v k v): never wait on ourselves.
       if (tail !== undefined && tail !== done) waits.push(tail);
@@ -88,7 +151,6 @@ export class CommandScheduler implements Scheduler {
           ? () => waits[0]!.then(task)
           : () => Promise.all(waits).then(task);
     const result = this.track(start);
-    const keys = scope.keys;
     const finish = (): void => {
       for (const key of keys) if (this.tails.get(key) === done) this.tails.delete(key);
       release();

@@ -171,8 +171,7 @@ export class MemcachedConnection {
     const index = this.outputs.length;
     this.outputs.push(undefined);
     const scope = { kind: "keys", keys: keys.map((key) => toKey(key)) } as const;
-    this.server.scheduler
-      .run(scope, task)
+    Promise.resolve(this.server.scheduler.run(scope, task))
       .catch((cause: unknown) => {
         this.server.logger.error({ err: cause }, "memcached command failed");
         return [`SERVER_ERROR ${cause instanceof Error ? cause.message : String(cause)}${CRLF}`];
@@ -204,6 +203,14 @@ export class MemcachedConnection {
       this.head = 0;
     }
     if (chunks.length > 0 && !this.socket.destroyed) {
+      try {
+        // Buffered writes reach the OS before any reply that acknowledges them.
+        this.server.store.commitWrites?.();
+      } catch (cause) {
+        this.server.logger.error({ err: cause }, "commit log write failed; closing client");
+        this.kill();
+        return;
+      }
       const data = Buffer.concat(chunks);
       if (this.socket.writableLength + data.length > this.server.outputBufferLimitBytes) {
         this.kill();
@@ -576,7 +583,8 @@ export class MemcachedConnection {
       delaySeconds = parsed;
     }
     const { store, scheduler } = this.server;
-    const clear = (): Promise<void> => scheduler.run({ kind: "all" }, () => store.clear());
+    const clear = (): Promise<void> =>
+      Promise.resolve(scheduler.run({ kind: "all" }, () => store.clear()));
     if (delaySeconds > 0) {
       // Approximation of memcached's "invalidate items older than T": clear at T.
       setTimeout(() => void clear(), delaySeconds * 1000).unref();

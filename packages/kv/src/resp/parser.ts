@@ -263,11 +263,22 @@ export class RespParser {
   }
 }
 
+/** Header lines are short: scan this many bytes in JavaScript before asking the native indexOf. */
+const SHORT_SCAN_BYTES = 32;
+
 /** Index of the first `\r` at or after `start`, or -1; a NUL before it counts as "not found" (strchr). */
 function findCarriageReturn(buffer: Buffer, start: number): number {
-  const index = buffer.indexOf(CR, start);
+  // A byte loop beats indexOf (a native call plus a view for the NUL check) on "$3\r\n".
+  const shortEnd = Math.min(buffer.length, start + SHORT_SCAN_BYTES);
+  for (let i = start; i < shortEnd; i++) {
+    const c = buffer[i]!;
+    if (c === CR) return i;
+    if (c === 0) return -1;
+  }
+  if (shortEnd === buffer.length) return -1;
+  const index = buffer.indexOf(CR, shortEnd);
   if (index === -1) return -1;
-  if (index > start && buffer.subarray(start, index).indexOf(0) !== -1) return -1;
+  if (buffer.subarray(shortEnd, index).indexOf(0) !== -1) return -1;
   return index;
 }
 

@@ -110,13 +110,15 @@ export function createHttpServer(dependencies: HttpDependencies): FastifyInstanc
     return false;
   };
   const keyOf = (request: FastifyRequest): Buffer => percentDecode(rawKeys.get(request.raw) ?? "");
-  const run = (args: (Buffer | string)[]): Promise<Reply> =>
-    Promise.resolve(
-      dispatcher.execute(
-        client,
-        args.map((arg) => (typeof arg === "string" ? Buffer.from(arg) : arg)),
-      ),
+  const run = async (args: (Buffer | string)[]): Promise<Reply> => {
+    const reply = await dispatcher.execute(
+      client,
+      args.map((arg) => (typeof arg === "string" ? Buffer.from(arg) : arg)),
     );
+    // Buffered writes reach the OS before the response acknowledges them.
+    dispatcher.commitWrites();
+    return reply;
+  };
   const sendError = (reply: FastifyReply, result: Reply): FastifyReply => {
     const text = result.kind === "error" ? result.text : "unexpected reply";
     return reply.code(text.startsWith("OOM") ? 507 : 400).send({ error: text });

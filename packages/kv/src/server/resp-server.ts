@@ -15,7 +15,7 @@ import type { CommandDispatcher } from "../commands/dispatcher.js";
 import { MAX_CLIENTS_REACHED, sanitize } from "../commands/replies.js";
 import type { ClientState } from "../commands/types.js";
 import { encodeReply, type ProtocolVersion } from "../resp/encoder.js";
-import { RespParser } from "../resp/parser.js";
+import { type ParseEvent, RespParser } from "../resp/parser.js";
 import { error, type Reply } from "../resp/reply.js";
 
 /** Commands admitted but not yet answered on one connection before reading pauses. */
@@ -51,10 +51,20 @@ export class RespConnection implements ClientState {
   lastInteractionMs = Date.now();
   lastCommand = "NULL";
   closeAfterReply = false;
+  /** In the server's list of connections to flush this turn. */
+  flushQueued = false;
   private readonly parser: RespParser;
+  /**
+   * Replies that wait for an asynchronous command ahead of them, in request
+   * order. Empty in the common case: a command answered synchronously while
+   * nothing is pending is encoded into `out` at once.
+   */
   private readonly slots: Slot[] = [];
   private head = 0;
-  private flushScheduled = false;
+  /** Encoded replies not yet written, in order. */
+  private out: Buffer[] = [];
+  /** A reply that closes the connection (QUIT, protocol error) is in `out`. */
+  private endAfterWrite = false;
   private closing = false;
   private paused = false;
   private draining = false;
@@ -62,6 +72,22 @@ export class RespConnection implements ClientState {
   private waiting: Buffer[][] = [];
   private waitingHead = 0;
   private running = false;
+  private readonly onEvent = (event: ParseEvent): void => {
+    if (this.closing) return;
+    if (event.kind === "command") {
+      this.admit(event.args);
+    } else if (event.kind === "protocolError") {
+      this.server.logger.debug({ client: this.id, error: event.text }, "protocol error");
+      this.answer(error(`ERR ${sanitize(event.text)}`), this.protocol, true);
+      this.closing = true;
+    } else {
+      this.server.logger.warn(
+        { client: this.id, addr: this.remoteAddress },
+        "closing client that reached max query buffer length",
+      );
+      this.kill();
+    }
+  };
 
   constructor(
     private readonly socket: Socket,
@@ -101,28 +127,14 @@ export class RespConnection implements ClientState {
   drainAndClose(): void {
     this.draining = true;
     this.socket.pause();
-    if (this.head === this.slots.length) this.socket.end();
+    this.server.requestFlush(this);
   }
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     this.lastInteractionMs = Date.now();
     this.server.stats.totalNetInputBytes += chunk.length;
-    this.parser.feed(chunk, (event) => {
-      if (this.closing) return;
-      if (event.kind === "command") {
-        this.admit(event.args);
-      } else if (event.kind === "protocolError") {
-        this.server.logger.debug({ client: this.id, error: event.text }, "protocol error");
-        this.push(error(`ERR ${sanitize(event.text)}`), true);
-      } else {
-        this.server.logger.warn(
-          { client: this.id, addr: this.remoteAddress },
-          "closing client that reached max query buffer length",
-        );
-        this.kill();
-      }
-    });
+    this.parser.feed(chunk, this.onEvent);
     if (!this.paused && this.inFlight() > MAX_IN_FLIGHT_PER_CONNECTION) {
       this.paused = true;
       this.socket.pause();
@@ -154,7 +166,7 @@ export class RespConnection implements ClientState {
       if (sequential) this.running = true;
       void result.then((reply) => {
         slot.reply = reply;
-        this.scheduleFlush();
+        this.server.requestFlush(this);
         if (sequential) {
           this.running = false;
           while (!this.running && this.waitingHead < this.waiting.length && !this.closing) {
@@ -167,37 +179,35 @@ export class RespConnection implements ClientState {
         }
       });
     } else {
-      this.push(result, closeAfter, this.protocol);
+      this.answer(result, this.protocol, closeAfter);
     }
     if (closeAfter) this.closing = true;
   }
 
-  private push(reply: Reply, closeAfter: boolean, protocol: ProtocolVersion = this.protocol): void {
-    this.slots.push({ reply, protocol, closeAfter });
-    if (closeAfter) this.closing = true;
-    this.scheduleFlush();
+  /** A reply that is ready: encoded now unless replies before it are still pending. */
+  private answer(reply: Reply, protocol: ProtocolVersion, closeAfter: boolean): void {
+    if (this.head < this.slots.length) {
+      this.slots.push({ reply, protocol, closeAfter });
+    } else {
+      this.encode(reply, protocol, closeAfter);
+    }
+    this.server.requestFlush(this);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    process.nextTick(() => this.flush());
+  private encode(reply: Reply, protocol: ProtocolVersion, closeAfter: boolean): void {
+    if (this.endAfterWrite) return;
+    if (reply.kind === "error") this.server.stats.totalErrorReplies++;
+    encodeReply(reply, protocol, this.out);
+    if (closeAfter) this.endAfterWrite = true;
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    const chunks: Buffer[] = [];
-    let close = false;
-    while (this.head < this.slots.length) {
+  /** Writes every reply that is ready (the server calls it once per event-loop turn). */
+  flush(): void {
+    while (this.head < this.slots.length && !this.endAfterWrite) {
       const slot = this.slots[this.head]!;
       if (slot.reply === undefined) break;
-      if (slot.reply.kind === "error") this.server.stats.totalErrorReplies++;
-      encodeReply(slot.reply, slot.protocol, chunks);
+      this.encode(slot.reply, slot.protocol, slot.closeAfter);
       this.head++;
-      if (slot.closeAfter) {
-        close = true;
-        break;
-      }
     }
     if (this.head === this.slots.length) {
       this.slots.length = 0;
@@ -206,7 +216,10 @@ export class RespConnection implements ClientState {
       this.slots.splice(0, this.head);
       this.head = 0;
     }
-    if (chunks.length > 0 && !this.socket.destroyed) {
+    const chunks = this.out;
+    if (chunks.length > 0) {
+      this.out = [];
+      if (this.socket.destroyed) return;
       const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       this.server.stats.totalNetOutputBytes += data.length;
       if (this.socket.writableLength + data.length > this.server.settings.outputBufferLimitBytes) {
@@ -223,7 +236,7 @@ export class RespConnection implements ClientState {
       }
       this.socket.write(data);
     }
-    if (close) {
+    if (this.endAfterWrite) {
       this.closing = true;
       this.socket.end();
       return;
@@ -247,6 +260,8 @@ export interface RespServerStats {
 export class RespServer {
   private readonly server: Server;
   private readonly connections = new Set<RespConnection>();
+  private flushList: RespConnection[] = [];
+  private flushScheduled = false;
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -278,6 +293,48 @@ export class RespServer {
       this.idleTimer.unref();
     });
   }
+
+  /**
+   * Queues `connection` for the end-of-turn flush. One setImmediate per
+   * event-loop turn writes every connection's ready replies, after the
+   * store's buffered writes were handed to the OS (Redis's beforeSleep:
+   * flush the AOF buffer, then write to clients) — so a reply never
+   * acknowledges a write that is not yet in the commit log file, and each
+   * connection costs one socket write per turn, however many commands it sent.
+   */
+  requestFlush(connection: RespConnection): void {
+    if (connection.flushQueued) return;
+    connection.flushQueued = true;
+    this.flushList.push(connection);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushAll);
+    }
+  }
+
+  private readonly flushAll = (): void => {
+    this.flushScheduled = false;
+    const list = this.flushList;
+    this.flushList = [];
+    try {
+      this.dispatcher.commitWrites();
+    } catch (cause) {
+      // The writes these replies acknowledge did not reach the log: drop the clients, never ack.
+      this.logger.error(
+        { err: cause },
+        "commit log write failed; closing clients with pending replies",
+      );
+      for (const connection of list) {
+        connection.flushQueued = false;
+        connection.kill();
+      }
+      return;
+    }
+    for (const connection of list) {
+      connection.flushQueued = false;
+      connection.flush();
+    }
+  };
 
   forget(connection: RespConnection): void {
     this.connections.delete(connection);

@@ -17,6 +17,7 @@
  */
 import { type Database, MAX_VALUE_SIZE_BYTES, open, WriteBatch } from "@scaleout/lsm";
 import {
+  DEFAULT_LSM_MEMTABLE_SIZE_BYTES,
   DEFAULT_ROW_CACHE_SIZE_BYTES,
   LSM_EXPIRE_SCAN_KEYS_PER_TICK,
   MAX_OPEN_SCAN_CURSORS,
@@ -66,6 +67,16 @@ export class LsmStore implements KeyValueStore {
   private nextCas = Date.now() * 1000;
   private expired = 0;
   private expireCursor: Uint8Array | undefined;
+  /**
+   * False once a full pass of the expiry scan found no key with a TTL and no
+   * write set one since: the scan then stays off (it costs a merged iterator
+   * per tick) until a write with a TTL turns it back on. True at open (the
+   * data on disk is unknown).
+   */
+  private mayHaveTtls = true;
+  /** Keys with a TTL seen by the current pass, and whether a TTL was written during it. */
+  private passTtlKeys = 0;
+  private ttlWrittenDuringPass = false;
   private readonly clock: Clock;
 
   private constructor(
@@ -79,9 +90,8 @@ export class LsmStore implements KeyValueStore {
   static async open(options: LsmStoreOptions): Promise<LsmStore> {
     const openOptions: Parameters<typeof open>[1] = {
       syncPolicy: options.appendfsync === "no" ? "never" : options.appendfsync,
+      memtableSizeBytes: options.memtableSizeBytes ?? DEFAULT_LSM_MEMTABLE_SIZE_BYTES,
     };
-    if (options.memtableSizeBytes !== undefined)
-      openOptions.memtableSizeBytes = options.memtableSizeBytes;
     if (options.blockCacheSizeBytes !== undefined)
       openOptions.blockCacheSizeBytes = options.blockCacheSizeBytes;
     if (options.logger !== undefined) openOptions.logger = options.logger;
@@ -93,35 +103,64 @@ export class LsmStore implements KeyValueStore {
     return this.db;
   }
 
-  /** Synchronous on a row-cache hit (no promise), asynchronous otherwise. */
+  /**
+   * Synchronous (no promise) on a row-cache hit and whenever the engine finds
+   * the key in a memtable or a cached block; asynchronous only when a table
+   * block must be read.
+   */
   get(key: Uint8Array): StoredEntry | undefined | Promise<StoredEntry | undefined> {
     const name = toKey(key);
     const cached = this.rowCache.get(name);
-    if (cached === undefined) return this.readThrough(key, name);
+    if (cached === undefined) {
+      const raw = this.db.lookup(key);
+      if (raw instanceof Promise) return raw.then((found) => this.admit(key, name, found));
+      return this.admit(key, name, raw);
+    }
     if (cached.expiresAtMs !== 0 && cached.expiresAtMs <= this.clock())
       return this.expire(key, name);
     return cached;
   }
 
-  private async readThrough(key: Uint8Array, name: string): Promise<StoredEntry | undefined> {
-    const raw = await this.db.get(key);
+  /** Decodes what the engine returned, caches it, or expires it. */
+  private admit(
+    key: Uint8Array,
+    name: string,
+    raw: Uint8Array | undefined,
+  ): StoredEntry | undefined | Promise<undefined> {
     if (raw === undefined) return undefined;
     const decoded = decodeEntry(raw);
-    // Copy out of the engine's block so the cache does not pin whole blocks.
-    const entry = { ...decoded, value: Buffer.from(decoded.value) };
-    if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= this.clock()) return this.expire(key, name);
+    if (decoded.expiresAtMs !== 0 && decoded.expiresAtMs <= this.clock())
+      return this.expire(key, name);
+    // Copy out of the engine's memory so the cache does not pin log chunks or blocks.
+    const entry: StoredEntry = {
+      value: Buffer.from(decoded.value),
+      expiresAtMs: decoded.expiresAtMs,
+      flags: decoded.flags,
+      cas: decoded.cas,
+    };
     this.rowCache.set(name, entry);
     return entry;
   }
 
-  private async expire(key: Uint8Array, name: string): Promise<undefined> {
+  private expire(key: Uint8Array, name: string): undefined | Promise<undefined> {
     this.rowCache.delete(name);
-    await this.db.delete(key);
     this.expired++;
-    return undefined;
+    if (this.db.deleteBuffered(key)) return undefined;
+    return this.db.delete(key).then(() => undefined);
   }
 
-  async put(key: Uint8Array, value: Uint8Array, options: WriteOptions): Promise<StoredEntry> {
+  /**
+   * Synchronous under appendfsync everysec / no whenever the engine takes the
+   * write on its buffered path (the usual case); the log record then reaches
+   * the file at the next `commitWrites()`, which the servers call before they
+   * write any reply. Under always (and when the engine must queue), a promise
+   * that resolves once the write is durable per policy.
+   */
+  put(
+    key: Uint8Array,
+    value: Uint8Array,
+    options: WriteOptions,
+  ): StoredEntry | Promise<StoredEntry> {
     if (value.length > LSM_MAX_VALUE_BYTES) {
       throw new StoreLimitError(
         `value is too large for the lsm engine (max ${LSM_MAX_VALUE_BYTES} bytes)`,
@@ -133,39 +172,61 @@ export class LsmStore implements KeyValueStore {
       flags: options.flags,
       cas: options.cas ?? this.nextCas++,
     };
-    await this.db.put(key, encodeEntry(entry));
-    this.rowCache.set(toKey(key), { ...entry, value: Buffer.from(value) });
-    return entry;
+    if (entry.expiresAtMs !== 0) this.noteTtlWrite();
+    const encoded = encodeEntry(entry);
+    const name = toKey(key);
+    // The cache is invalidated, not updated: the next read finds the value in the memtable.
+    this.rowCache.delete(name);
+    if (this.db.putBuffered(key, encoded)) return entry;
+    return this.db.put(key, encoded).then(() => {
+      this.rowCache.delete(name);
+      return entry;
+    });
   }
 
-  async putMany(items: readonly PutItem[]): Promise<void> {
+  putMany(items: readonly PutItem[]): undefined | Promise<void> {
     const batch = new WriteBatch();
-    const cached: [string, StoredEntry][] = [];
     for (const item of items) {
       if (item.value.length > LSM_MAX_VALUE_BYTES) {
         throw new StoreLimitError(
           `value is too large for the lsm engine (max ${LSM_MAX_VALUE_BYTES} bytes)`,
         );
       }
+    }
+    for (const item of items) {
       const entry: StoredEntry = {
         value: item.value,
         expiresAtMs: item.options.expiresAtMs,
         flags: item.options.flags,
         cas: item.options.cas ?? this.nextCas++,
       };
+      if (entry.expiresAtMs !== 0) this.noteTtlWrite();
       batch.put(item.key, encodeEntry(entry));
-      cached.push([toKey(item.key), { ...entry, value: Buffer.from(item.value) }]);
+      this.rowCache.delete(toKey(item.key));
     }
-    await this.db.write(batch);
-    for (const [name, entry] of cached) this.rowCache.set(name, entry);
+    if (this.db.writeBuffered(batch)) return undefined;
+    return this.db.write(batch).then(() => {
+      for (const item of items) this.rowCache.delete(toKey(item.key));
+    });
   }
 
-  async delete(key: Uint8Array): Promise<boolean> {
-    const existing = await this.get(key);
-    if (existing === undefined) return false;
+  delete(key: Uint8Array): boolean | Promise<boolean> {
+    const existing = this.get(key);
+    if (existing instanceof Promise) {
+      return existing.then((found) => (found === undefined ? false : this.remove(key)));
+    }
+    return existing === undefined ? false : this.remove(key);
+  }
+
+  private remove(key: Uint8Array): boolean | Promise<boolean> {
     this.rowCache.delete(toKey(key));
-    await this.db.delete(key);
-    return true;
+    if (this.db.deleteBuffered(key)) return true;
+    return this.db.delete(key).then(() => true);
+  }
+
+  /** Hands buffered writes to the OS (write(2)); the servers call it before writing replies. */
+  commitWrites(): void {
+    this.db.commitBuffered();
   }
 
   async count(): Promise<number> {
@@ -250,7 +311,17 @@ export class LsmStore implements KeyValueStore {
     return true;
   }
 
+  private noteTtlWrite(): void {
+    this.mayHaveTtls = true;
+    this.ttlWrittenDuringPass = true;
+  }
+
   async activeExpireCycle(): Promise<number> {
+    if (!this.mayHaveTtls) return 0;
+    if (this.expireCursor === undefined) {
+      this.passTtlKeys = 0;
+      this.ttlWrittenDuringPass = false;
+    }
     const now = this.clock();
     const candidates: Uint8Array[] = [];
     let last: Uint8Array | undefined;
@@ -265,10 +336,14 @@ export class LsmStore implements KeyValueStore {
       seen++;
       last = key;
       const expiresAtMs = decodeExpiry(raw);
+      if (expiresAtMs !== 0) this.passTtlKeys++;
       if (expiresAtMs !== 0 && expiresAtMs <= now) candidates.push(Buffer.from(key));
     }
     this.expireCursor =
       seen < LSM_EXPIRE_SCAN_KEYS_PER_TICK || last === undefined ? undefined : Buffer.from(last);
+    if (this.expireCursor === undefined && this.passTtlKeys === 0 && !this.ttlWrittenDuringPass) {
+      this.mayHaveTtls = false;
+    }
     let removed = 0;
     for (const key of candidates) {
       const task = async (): Promise<void> => {
@@ -278,7 +353,7 @@ export class LsmStore implements KeyValueStore {
         const expiresAtMs = decodeExpiry(raw);
         if (expiresAtMs !== 0 && expiresAtMs <= this.clock()) {
           this.rowCache.delete(toKey(key));
-          await this.db.delete(key);
+          if (!this.db.deleteBuffered(key)) await this.db.delete(key);
           this.expired++;
           removed++;
         }

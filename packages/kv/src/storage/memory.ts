@@ -110,7 +110,9 @@ export class MemoryStore implements KeyValueStore {
 
   put(key: Uint8Array, value: Uint8Array, options: WriteOptions): StoredEntry {
     const name = toKey(key);
-    const stored = value.slice();
+    // A copy: `value` is usually a view into a socket chunk, which must not be pinned.
+    const stored = Buffer.allocUnsafe(value.length);
+    stored.set(value);
     const sizeBytes = name.length + stored.length + ENTRY_OVERHEAD_BYTES;
     const existing = this.entries.get(name);
     const cas = options.cas ?? this.nextCas++;
@@ -350,6 +352,8 @@ function removeFromDense(
 
 /** Keys are held as latin1 strings: one char per byte, so any byte string round-trips. */
 export function toKey(key: Uint8Array): string {
+  // Arguments are Buffers already: no view to make (the hot path).
+  if (key instanceof Buffer) return key.toString("latin1", 0, key.length);
   return Buffer.from(key.buffer, key.byteOffset, key.length).toString("latin1");
 }
 

@@ -4,8 +4,12 @@
  * behind it. The cluster coordinator plugs in here: it can implement this
  * interface by forwarding to the replicas that own a key.
  *
- * Methods may answer synchronously (the memory engine) or with a promise (the
- * lsm engine); callers always `await`. Atomicity of read-modify-write commands
+ * Methods may answer synchronously or with a promise: the memory engine
+ * always answers synchronously, the lsm engine synchronously unless it needs
+ * disk I/O or an fsync (appendfsync always). Callers handle both (the hot
+ * commands stay synchronous when the store does, so a command costs no
+ * promise). Writes answered synchronously may still sit in a buffer: see
+ * `commitWrites`. Atomicity of read-modify-write commands
  * is not the store's job: the command scheduler (`commands/scheduler.ts`)
  * serializes commands per key.
  */
@@ -80,6 +84,14 @@ export interface KeyValueStore {
   /** One active-expiry cycle (sampling); returns keys expired. */
   activeExpireCycle(): Awaitable<number>;
   stats(): StoreStats;
+  /**
+   * Hands writes the store took synchronously but has not yet written to the
+   * OS (the lsm engine's buffered path) to the OS now. Every server calls it
+   * before it writes replies, so no write is acknowledged before its write(2).
+   * Throws when that write fails (the replies must then not be sent).
+   * Optional: stores without buffered writes leave it out.
+   */
+  commitWrites?(): void;
   /** Makes acknowledged writes durable (no-op for memory). */
   flush(): Promise<void>;
   close(): Promise<void>;
