@@ -12,6 +12,7 @@ import { compilePolicy } from "../src/policy.js";
 import { GuardedStore, type StoreFailureEvent } from "../src/stores/guarded-store.js";
 import { MemoryStore } from "../src/stores/memory-store.js";
 import { RedisStore } from "../src/stores/redis-store.js";
+import type { RateLimitStore } from "../src/stores/store.js";
 import { countCommands } from "./helpers/count-commands.js";
 import { manualClock } from "./helpers/stores.js";
 
@@ -106,6 +107,58 @@ describe("redis store", () => {
     expect(() => new RedisStore({ client, prefix: "bad{" })).toThrow(/must not contain/);
   });
 
+  it("fixed window on Redis time: a counter key that expires exactly at its window end", async () => {
+    const store = new RedisStore({ client, prefix: "fwt:" });
+    const periodMs = 60_000;
+    const policy = compilePolicy({ algorithm: "fixed_window", limit: 3, periodMs });
+    // A run that straddles a window edge (rare with 60 s) is repeated on a fresh key.
+    for (let attempt = 0; ; attempt++) {
+      const user = `u${attempt}`;
+      const before = await redisNowMs(client);
+      const decisions = [];
+      for (const cost of [1, 2, 1, 4]) decisions.push(await store.decide(user, policy, cost));
+      const after = await redisNowMs(client);
+      const windowEndMs = before - (before % periodMs) + periodMs;
+      if (after >= windowEndMs && attempt < 3) continue;
+      expect(decisions.map((d) => [d.allowed, d.remaining, d.retryAfterMs])).toEqual([
+        [true, 2, 0],
+        [true, 0, 0],
+        [false, 0, decisions[2]!.resetMs],
+        [false, 0, -1],
+      ]);
+      for (const d of decisions) {
+        expect(d.resetMs).toBeGreaterThanOrEqual(windowEndMs - after);
+        expect(d.resetMs).toBeLessThanOrEqual(windowEndMs - before);
+      }
+      const key = store.redisKey(user, "fixed_window");
+      expect(await client.type(key)).toBe("string");
+      expect(await client.get(key)).toBe("3");
+      expect(await client.call("PEXPIRETIME", key)).toBe(windowEndMs);
+      return;
+    }
+  });
+
+  it("fixed window on Redis time: expiry starts the next window; so does a key without expiry", async () => {
+    const store = new RedisStore({ client, prefix: "fwn:" });
+    const policy = compilePolicy({ algorithm: "fixed_window", limit: 1, periodMs: 200 });
+    const key = store.redisKey("u", "fixed_window");
+    await store.decide("u", policy, 1);
+    const denied = await store.decide("u", policy, 1);
+    if (!denied.allowed) {
+      await new Promise((resolve) => setTimeout(resolve, denied.resetMs + 20));
+    }
+    expect(await store.decide("u", policy, 1)).toMatchObject({ allowed: true, remaining: 0 });
+    expect(Number(await client.call("PEXPIRETIME", key)) % 200).toBe(0);
+    // State without an expiry (written by someone else) cannot be placed in a window.
+    await client.set(key, "7");
+    expect(await store.decide("u", policy, 1)).toMatchObject({ allowed: true, remaining: 0 });
+    expect(await client.pttl(key)).toBeGreaterThan(0);
+    // A cost above the limit on a fresh window leaves no state behind.
+    await client.del(key);
+    expect(await store.decide("u", policy, 2)).toMatchObject({ allowed: false, retryAfterMs: -1 });
+    expect(await client.exists(key)).toBe(0);
+  });
+
   it("one decision is one round trip (one EVALSHA)", async () => {
     const store = new RedisStore({ client, prefix: "rtt:" });
     await store.loadScripts();
@@ -119,6 +172,12 @@ describe("redis store", () => {
   });
 });
 
+/** Redis's clock in ms (TIME). */
+async function redisNowMs(client: Redis): Promise<number> {
+  const [seconds, micros] = await client.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
 /** Calls of EVALSHA the server executed, from INFO commandstats. */
 async function evalshaCalls(client: Redis): Promise<number> {
   const info = await client.info("commandstats");
@@ -127,6 +186,35 @@ async function evalshaCalls(client: Redis): Promise<number> {
 
 describe("guarded store: a dead Redis never hangs a request", () => {
   const policy = perSecond(2);
+
+  it("times out each hung call on its own budget while the calls around it succeed", async () => {
+    const memory = new MemoryStore();
+    let hang = false;
+    const flaky: RateLimitStore = {
+      name: "flaky",
+      decide: (key, p, cost) => (hang ? new Promise(() => {}) : memory.decide(key, p, cost)),
+      ping: async () => true,
+      close: async () => {},
+    };
+    const store = new GuardedStore({ store: flaky, timeoutMs: 80, failureMode: "closed" });
+    const generous = perSecond(1_000_000);
+    const quick = async (n: number) => {
+      for (let i = 0; i < n; i++)
+        expect((await store.decide("k", generous, 1)).degraded).toBeUndefined();
+    };
+    await quick(50);
+    hang = true;
+    const started = performance.now();
+    const hung = [store.decide("h1", generous, 1), store.decide("h2", generous, 1)];
+    hang = false;
+    await quick(50);
+    const late = await Promise.all(hung);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(75);
+    expect(late.map((d) => d.degraded)).toEqual(["fail-closed", "fail-closed"]);
+    expect(store.failures).toBe(2);
+    await quick(10);
+    expect(store.failures).toBe(2);
+  });
 
   it("fails open, fails closed, or falls back to memory when the port is closed", async () => {
     const port = await freePort();

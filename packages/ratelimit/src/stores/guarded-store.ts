@@ -50,6 +50,7 @@ export class GuardedStore extends EventEmitter implements RateLimitStore {
   private readonly fallback: RateLimitStore | undefined;
   private readonly metrics: RateLimitMetrics | undefined;
   private readonly latency: { observe(seconds: number): void } | undefined;
+  private readonly deadlines: DeadlineQueue;
   failures = 0;
 
   constructor(options: GuardedStoreOptions) {
@@ -60,6 +61,7 @@ export class GuardedStore extends EventEmitter implements RateLimitStore {
     if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
       throw new RangeError(`timeoutMs ${this.timeoutMs} must be > 0`);
     }
+    this.deadlines = new DeadlineQueue(this.timeoutMs);
     this.failureMode = options.failureMode ?? "open";
     this.fallback = options.fallback;
     this.metrics = options.metrics;
@@ -69,7 +71,7 @@ export class GuardedStore extends EventEmitter implements RateLimitStore {
   async decide(key: string, policy: CompiledPolicy, cost: number): Promise<GuardedDecision> {
     const started = performance.now();
     try {
-      const decision = await withTimeout(this.store.decide(key, policy, cost), this.timeoutMs);
+      const decision = await this.deadlines.race(this.store.decide(key, policy, cost));
       this.latency?.observe((performance.now() - started) / 1000);
       return decision;
     } catch (error) {
@@ -120,7 +122,7 @@ export class GuardedStore extends EventEmitter implements RateLimitStore {
   }
 
   ping(): Promise<boolean> {
-    return withTimeout(this.store.ping(), this.timeoutMs).catch(() => false);
+    return this.deadlines.race(this.store.ping()).catch(() => false);
   }
 
   async close(): Promise<void> {
@@ -129,20 +131,109 @@ export class GuardedStore extends EventEmitter implements RateLimitStore {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new RateLimitError("SCALEOUT_RL_STORE_TIMEOUT", `no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+interface PendingCall {
+  deadlineMs: number;
+  settled: boolean;
+  reject: (error: Error) => void;
+}
+
+/** Compact the queue's array once this many settled entries sit before its head. */
+const DEADLINE_QUEUE_COMPACT_AT = 1024;
+
+/**
+ * Per-call timeouts without a timer per call (a setTimeout and clearTimeout
+ * per decision are a measurable part of a Redis decision's client-side cost).
+ * Every call of one store has the same budget, so deadlines come due in call
+ * order: they wait in a FIFO queue and one timer is armed for the oldest
+ * pending one. A call that settles in time is only marked settled; the timer
+ * skips it and re-arms for the next. The timer holds the process open only
+ * while some call is pending, as a per-call timer would.
+ */
+class DeadlineQueue {
+  private readonly queue: PendingCall[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerHeld = false;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** `promise`'s outcome, or SCALEOUT_RL_STORE_TIMEOUT if it takes longer than the budget. */
+  race<T>(promise: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const call: PendingCall = {
+        deadlineMs: performance.now() + this.timeoutMs,
+        settled: false,
+        reject,
+      };
+      this.queue.push(call);
+      this.arm();
+      promise.then(
+        (value) => {
+          if (call.settled) return;
+          call.settled = true;
+          this.dropSettledHead();
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (call.settled) return;
+          call.settled = true;
+          this.dropSettledHead();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private arm(): void {
+    if (this.timer === undefined) {
+      this.timer = setTimeout(this.expire, this.timeoutMs);
+      this.timerHeld = true;
+    } else if (!this.timerHeld) {
+      this.timer.ref();
+      this.timerHeld = true;
+    }
+  }
+
+  /** Settled calls at the front go at once, so the queue holds about the calls in flight. */
+  private dropSettledHead(): void {
+    const queue = this.queue;
+    while (this.head < queue.length && queue[this.head]!.settled) this.head++;
+    if (this.head === queue.length) {
+      queue.length = 0;
+      this.head = 0;
+      // Nothing pending: the timer may still fire (and find nothing) but must not hold the process.
+      if (this.timer !== undefined && this.timerHeld) {
+        this.timer.unref();
+        this.timerHeld = false;
+      }
+    } else if (this.head >= DEADLINE_QUEUE_COMPACT_AT) {
+      queue.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    const nowMs = performance.now();
+    const queue = this.queue;
+    while (this.head < queue.length) {
+      const call = queue[this.head]!;
+      if (!call.settled) {
+        if (call.deadlineMs > nowMs) break;
+        call.settled = true;
+        call.reject(
+          new RateLimitError("SCALEOUT_RL_STORE_TIMEOUT", `no answer within ${this.timeoutMs} ms`),
+        );
+      }
+      this.head++;
+    }
+    if (this.head === queue.length) {
+      queue.length = 0;
+      this.head = 0;
+      return;
+    }
+    const next = queue[this.head]!;
+    this.timer = setTimeout(this.expire, Math.max(1, Math.ceil(next.deadlineMs - nowMs)));
+    this.timerHeld = true;
+  };
 }

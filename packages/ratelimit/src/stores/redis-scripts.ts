@@ -8,6 +8,8 @@
  * ARGV[1]  now in ms, or "" to use Redis TIME (one clock for every limiter).
  * ARGV[2]  cost; ARGV[3..] the compiled policy numbers listed per script.
  * Reply    {allowed 0|1, remaining, resetMs, retryAfterMs, delayMs}.
+ * (FIXED_WINDOW_SERVER_CLOCK, the fixed window on Redis's clock, has its own
+ * arguments, counter-key layout and short reply: see its comment.)
  *
  * State numbers are written with %.17g, which round-trips an IEEE double
  * exactly, so a state read back is bit-identical to the one computed.
@@ -114,8 +116,10 @@ keep(reset, 'l', num(level), 't', num(last))
 return {allowed, math.floor((full - level) / unit), reset, retry, delay}
 `;
 
-// The fixed window is envoy's default and the hot path of most deployments,
-// so it is written for the fewest Redis calls: the count lives in a hash
+// The fixed window with an injected clock (tests, replays): Redis expiry
+// cannot follow a clock Redis does not know, so the window start is kept in
+// the state. (On Redis's own clock, FIXED_WINDOW_SERVER_CLOCK below is used.)
+// The count lives in a hash
 // field named after the window start and is incremented optimistically (one
 // HINCRBY when admitted; a second one undoes it when denied, so denied
 // requests are not counted). The first hit of a window sets the expiry and
@@ -155,6 +159,44 @@ if count == 0 then call('DEL', key) end
 local retry = reset
 if cost > limit then retry = -1 end
 return {0, limit - count, reset, retry, 0}
+`;
+
+/**
+ * The fixed window on Redis's own clock: the default, envoy's default
+ * algorithm and the hot path of most deployments, so it is written for the
+ * least Redis work. The count is a plain string key that expires exactly at
+ * the end of its epoch-aligned window (set from TIME at the window's first
+ * hit), so a live key always holds the current window's count and a hit on
+ * it needs only INCRBY and PTTL: no TIME, no number formatting, no hash.
+ * Redis keeps a key alive through its expiry millisecond itself, where the
+ * window is already over (reset 0): that, like a key without expiry, starts
+ * a new window. Denied requests are taken back out (DECRBY; DEL at 0), so
+ * only admitted ones count, as in the algorithm.
+ *
+ * ARGV[1] cost, ARGV[2] limit, ARGV[3] period in ms.
+ * Reply {count including this request, ms until the window ends}: the
+ * request was admitted iff that count <= limit (the store derives the
+ * rest of the decision; see fixedWindowDecision in redis-store.ts).
+ */
+export const FIXED_WINDOW_SERVER_CLOCK = `
+local key = KEYS[1]
+local cost = ARGV[1]
+local count = redis.call('INCRBY', key, cost)
+local reset = 0
+if count ~= tonumber(cost) then reset = redis.call('PTTL', key) end
+if reset <= 0 then
+  local t = redis.call('TIME')
+  local now = t[1] * 1000 + math.floor(t[2] / 1000)
+  local period = tonumber(ARGV[3])
+  local window_end = now - now % period + period
+  redis.call('SET', key, cost, 'PXAT', window_end)
+  count = tonumber(cost)
+  reset = window_end - now
+end
+if count > tonumber(ARGV[2]) and redis.call('DECRBY', key, cost) == 0 then
+  redis.call('DEL', key)
+end
+return {count, reset}
 `;
 
 const SLIDING_WINDOW_LOG = `${CLOCK}

@@ -5,13 +5,17 @@
  * instances on different machines share one clock. Keys look like
  * `<prefix>{<key>}:<algorithm>`: the braces are a Redis Cluster hash tag, so
  * a key's state always lives in one slot.
+ *
+ * The fixed window on Redis's clock (the common case) has its own script and
+ * state layout (a counter key that expires at the window end; see
+ * FIXED_WINDOW_SERVER_CLOCK) and its own short reply, decoded here.
  */
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
-import type { Decision } from "../decision.js";
+import { type Decision, RETRY_NEVER } from "../decision.js";
 import { RateLimitError } from "../errors.js";
 import { type AlgorithmName, type CompiledPolicy, validateCost } from "../policy.js";
-import { LUA_SCRIPTS } from "./redis-scripts.js";
+import { FIXED_WINDOW_SERVER_CLOCK, LUA_SCRIPTS } from "./redis-scripts.js";
 import { ALGORITHM_KEY_SUFFIX, KEY_LENGTH_MAX, type RateLimitStore } from "./store.js";
 
 export const REDIS_KEY_PREFIX_DEFAULT = "rl:";
@@ -42,6 +46,8 @@ export class RedisStore implements RateLimitStore {
   private readonly clock: (() => number) | undefined;
   private readonly ownsClient: boolean;
   private readonly scripts: Record<AlgorithmName, LoadedScript>;
+  /** The fixed window's script on Redis's clock; undefined with an injected clock. */
+  private readonly fixedWindowServerClock: LoadedScript | undefined;
   /** The policy part of ARGV, rendered once per compiled policy. */
   private readonly policyArguments = new WeakMap<CompiledPolicy, string[]>();
   /** Decisions made and script reloads (NOSCRIPT), for round-trip accounting. */
@@ -61,9 +67,11 @@ export class RedisStore implements RateLimitStore {
     this.ownsClient = options.ownsClient ?? false;
     const scripts = {} as Record<AlgorithmName, LoadedScript>;
     for (const [name, source] of Object.entries(LUA_SCRIPTS) as [AlgorithmName, string][]) {
-      scripts[name] = { source, sha: createHash("sha1").update(source).digest("hex") };
+      scripts[name] = loadedScript(source);
     }
     this.scripts = scripts;
+    this.fixedWindowServerClock =
+      this.clock === undefined ? loadedScript(FIXED_WINDOW_SERVER_CLOCK) : undefined;
   }
 
   /** The Redis key holding `key`'s state for an algorithm. */
@@ -71,36 +79,74 @@ export class RedisStore implements RateLimitStore {
     return `${this.prefix}{${key}}:${ALGORITHM_KEY_SUFFIX[algorithm]}`;
   }
 
-  async decide(key: string, policy: CompiledPolicy, cost: number): Promise<Decision> {
-    validateCost(cost);
-    if (key.length > KEY_LENGTH_MAX) {
-      throw new RateLimitError("SCALEOUT_RL_INVALID_KEY", `key longer than ${KEY_LENGTH_MAX}`);
+  /**
+   * Not `async`, and one `.then` per call: this is the hot path, and an async
+   * wrapper around the client's promise costs a promise and a resumption per
+   * decision. Argument errors still arrive as rejections.
+   */
+  decide(key: string, policy: CompiledPolicy, cost: number): Promise<Decision> {
+    try {
+      validateCost(cost);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (UNAVAILABLE_STATUSES.has(this.client.status)) {
-      throw new RateLimitError(
-        "SCALEOUT_RL_STORE_FAILED",
-        `redis connection is ${this.client.status}`,
+    if (key.length > KEY_LENGTH_MAX) {
+      return Promise.reject(
+        new RateLimitError("SCALEOUT_RL_INVALID_KEY", `key longer than ${KEY_LENGTH_MAX}`),
       );
     }
-    const script = this.scripts[policy.algorithm];
+    if (UNAVAILABLE_STATUSES.has(this.client.status)) {
+      return Promise.reject(
+        new RateLimitError("SCALEOUT_RL_STORE_FAILED", `redis connection is ${this.client.status}`),
+      );
+    }
+    const redisKey = this.redisKey(key, policy.algorithm);
+    const costArgument = cost === 1 ? "1" : String(cost);
+    const policyArgs = this.policyArgumentsOf(policy);
+    if (policy.algorithm === "fixed_window" && this.fixedWindowServerClock !== undefined) {
+      // ARGV: cost, limit, period (see FIXED_WINDOW_SERVER_CLOCK).
+      const args = [costArgument, policyArgs[0]!, policyArgs[1]!];
+      return this.run(this.fixedWindowServerClock, redisKey, args, (reply) =>
+        fixedWindowDecision(reply, policy, cost),
+      );
+    }
     const nowArg = this.clock === undefined ? "" : String(Math.floor(this.clock()));
+    const args = [nowArg, costArgument, ...policyArgs];
+    return this.run(this.scripts[policy.algorithm], redisKey, args, (reply) =>
+      toDecision(reply, policy),
+    );
+  }
+
+  /**
+   * One EVALSHA, its reply decoded; on NOSCRIPT (restart, SCRIPT FLUSH) the
+   * script is re-sent once with EVAL.
+   */
+  private run(
+    script: LoadedScript,
+    redisKey: string,
+    args: string[],
+    decode: (reply: unknown) => Decision,
+  ): Promise<Decision> {
+    const decided = (reply: unknown): Decision => {
+      this.decisions++;
+      return decode(reply);
+    };
+    return this.client
+      .evalsha(script.sha, "1", redisKey, ...args)
+      .then(decided, (error: unknown) => {
+        if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+        this.scriptReloads++;
+        return this.client.eval(script.source, "1", redisKey, ...args).then(decided);
+      });
+  }
+
+  private policyArgumentsOf(policy: CompiledPolicy): string[] {
     let policyArgs = this.policyArguments.get(policy);
     if (policyArgs === undefined) {
       policyArgs = scriptArguments(policy);
       this.policyArguments.set(policy, policyArgs);
     }
-    const args = [nowArg, String(cost), ...policyArgs];
-    const redisKey = this.redisKey(key, policy.algorithm);
-    let reply: unknown;
-    try {
-      reply = await this.client.evalsha(script.sha, 1, redisKey, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      this.scriptReloads++;
-      reply = await this.client.eval(script.source, 1, redisKey, ...args);
-    }
-    this.decisions++;
-    return toDecision(reply, policy);
+    return policyArgs;
   }
 
   async ping(): Promise<boolean> {
@@ -117,6 +163,9 @@ export class RedisStore implements RateLimitStore {
     for (const script of Object.values(this.scripts)) {
       await this.client.script("LOAD", script.source);
     }
+    if (this.fixedWindowServerClock !== undefined) {
+      await this.client.script("LOAD", this.fixedWindowServerClock.source);
+    }
   }
 
   async close(): Promise<void> {
@@ -128,6 +177,10 @@ export class RedisStore implements RateLimitStore {
       }
     }
   }
+}
+
+function loadedScript(source: string): LoadedScript {
+  return { source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
 /** The compiled policy numbers each script reads from ARGV[3..]. */
@@ -172,5 +225,40 @@ function toDecision(reply: unknown, policy: CompiledPolicy): Decision {
     resetMs: resetMs!,
     retryAfterMs: retryAfterMs!,
     delayMs: delayMs!,
+  };
+}
+
+/**
+ * Decodes FIXED_WINDOW_SERVER_CLOCK's reply {count including this request,
+ * ms to the window end} into the decision the fixed window algorithm gives:
+ * admitted iff the count fits; a denied request was taken back out, so its
+ * remaining quota is counted without it.
+ */
+function fixedWindowDecision(reply: unknown, policy: CompiledPolicy, cost: number): Decision {
+  if (!Array.isArray(reply) || reply.length !== 2 || typeof reply[0] !== "number") {
+    throw new RateLimitError(
+      "SCALEOUT_RL_STORE_FAILED",
+      `unexpected script reply ${JSON.stringify(reply)}`,
+    );
+  }
+  const count = reply[0] as number;
+  const resetMs = reply[1] as number;
+  if (count <= policy.limit) {
+    return {
+      allowed: true,
+      limit: policy.limit,
+      remaining: policy.limit - count,
+      resetMs,
+      retryAfterMs: 0,
+      delayMs: 0,
+    };
+  }
+  return {
+    allowed: false,
+    limit: policy.limit,
+    remaining: policy.limit - (count - cost),
+    resetMs,
+    retryAfterMs: cost > policy.limit ? RETRY_NEVER : resetMs,
+    delayMs: 0,
   };
 }
