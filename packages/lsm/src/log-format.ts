@@ -131,16 +131,19 @@ export function applyBatchPayload(payload: Buffer, memtable: Memtable): number {
     if (type !== TYPE_VALUE && type !== TYPE_DELETION) return -1;
     p = getVarint32(payload, p, end);
     if (p < 0 || p + decoded.value > end) return -1;
-    const key = payload.subarray(p, p + decoded.value);
-    p += decoded.value;
-    let value = EMPTY;
+    const keyStart = p;
+    const keyEnd = p + decoded.value;
+    p = keyEnd;
+    let valueStart = p;
+    let valueEnd = p;
     if (type === TYPE_VALUE) {
       p = getVarint32(payload, p, end);
       if (p < 0 || p + decoded.value > end) return -1;
-      value = payload.subarray(p, p + decoded.value);
-      p += decoded.value;
+      valueStart = p;
+      valueEnd = p + decoded.value;
+      p = valueEnd;
     }
-    memtable.add(key, firstSeq + i, type, value);
+    memtable.addRange(payload, keyStart, keyEnd, firstSeq + i, type, payload, valueStart, valueEnd);
   }
   if (p !== end) return -1;
   return count === 0 ? firstSeq - 1 : firstSeq + count - 1;
@@ -167,5 +170,3 @@ export function validateBatchPayload(payload: Buffer): boolean {
   }
   return p === end;
 }
-
-const EMPTY: Buffer = Buffer.alloc(0);

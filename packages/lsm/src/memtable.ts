@@ -3,7 +3,7 @@
  * internal-key order (key ascending, then sequence descending).
  *
  * Layout: a hash map from each user key to its record, and per record a
- * doubly linked chain of versions, newest first (every version of a key is
+ * linked chain of versions, newest first (every version of a key is
  * kept, which is what snapshots need). Order is made lazily: new keys are
  * appended to an unsorted list, and the sorted array of records is rebuilt
  * (sort the new keys, merge them into the sorted ones) only when an iterator
@@ -33,18 +33,35 @@ import type { InternalIterator } from "./internal-iterator.js";
 /** Bookkeeping per entry (version object, map slot, record share), counted in the size bound. */
 const NODE_OVERHEAD_BYTES = 64;
 
-/** One version of a key. Exposes `type` and `value` to readers (`Memtable.get`). */
+/**
+ * One version of a key. Exposes `type` and `value` to readers
+ * (`Memtable.get`). The value is kept as a range of the buffer it arrived in
+ * (a commit log chunk) and viewed on demand: a view object per entry would
+ * double the memtable's heap objects and the garbage collector's work.
+ */
 export class MemtableVersion {
   /** Next older version of the same key, or null. */
   older: MemtableVersion | null = null;
-  /** Next newer version of the same key, or null. */
-  newer: MemtableVersion | null = null;
   constructor(
     readonly record: KeyRecord,
     readonly seq: number,
     readonly type: number,
-    readonly value: Buffer,
+    private readonly source: Buffer,
+    private readonly valueStart: number,
+    private readonly valueEnd: number,
   ) {}
+
+  get value(): Buffer {
+    return this.source.subarray(this.valueStart, this.valueEnd);
+  }
+
+  /** The next newer version of the same key, or null (a walk from the newest: rare, reverse iteration only). */
+  newer(): MemtableVersion | null {
+    let version = this.record.newest;
+    if (version === this) return null;
+    while (version !== null && version.older !== this) version = version.older;
+    return version;
+  }
 }
 
 /** Every version of one user key. */
@@ -80,16 +97,35 @@ export class Memtable {
   }
 
   add(key: Buffer, seq: number, type: number, value: Buffer): void {
-    const text = key.toString("latin1");
+    this.addRange(key, 0, key.length, seq, type, value, 0, value.length);
+  }
+
+  /**
+   * Adds the entry whose key is `keySource[keyStart, keyEnd)` and value
+   * `valueSource[valueStart, valueEnd)`, without making views of them (the
+   * commit log path: both are ranges of one log chunk, which the memtable
+   * then keeps alive). A view of the key is made only for a new key.
+   */
+  addRange(
+    keySource: Buffer,
+    keyStart: number,
+    keyEnd: number,
+    seq: number,
+    type: number,
+    valueSource: Buffer,
+    valueStart: number,
+    valueEnd: number,
+  ): void {
+    const text = keySource.toString("latin1", keyStart, keyEnd);
     let record = this.records.get(text);
     if (record === undefined) {
-      record = new KeyRecord(key, text);
+      record = new KeyRecord(keySource.subarray(keyStart, keyEnd), text);
       this.records.set(text, record);
       this.unsorted.push(record);
       // The key is held twice: the bytes and the latin1 string.
-      this.approximateSizeBytes += 2 * key.length;
+      this.approximateSizeBytes += 2 * (keyEnd - keyStart);
     }
-    const version = new MemtableVersion(record, seq, type, value);
+    const version = new MemtableVersion(record, seq, type, valueSource, valueStart, valueEnd);
     const newest = record.newest;
     if (newest === null) {
       record.newest = version;
@@ -97,19 +133,16 @@ export class Memtable {
     } else if (seq > newest.seq) {
       // The common case: writes arrive in sequence order.
       version.older = newest;
-      newest.newer = version;
       record.newest = version;
     } else {
       // Out of order (tests, never the engine): insert before the first older version.
       let after: MemtableVersion = newest;
       while (after.older !== null && after.older.seq > seq) after = after.older;
       version.older = after.older;
-      version.newer = after;
-      if (after.older !== null) after.older.newer = version;
-      else record.oldest = version;
+      if (after.older === null) record.oldest = version;
       after.older = version;
     }
-    this.approximateSizeBytes += value.length + NODE_OVERHEAD_BYTES;
+    this.approximateSizeBytes += valueEnd - valueStart + NODE_OVERHEAD_BYTES;
     this.entryCount++;
     if (seq > this.largestSeq) this.largestSeq = seq;
   }
@@ -222,8 +255,12 @@ class MemtableIterator implements InternalIterator {
     let index = lowerBound(this.records, text);
     let version: MemtableVersion | null = null;
     if (index < this.records.length && this.records[index]!.text === text) {
-      version = this.records[index]!.oldest;
-      while (version !== null && version.seq < seq) version = version.newer;
+      // The newest version with sequence >= seq: walk from the newest, remembering the last match.
+      let candidate = this.records[index]!.newest;
+      while (candidate !== null && candidate.seq >= seq) {
+        version = candidate;
+        candidate = candidate.older;
+      }
     }
     if (version === null) {
       index--;
@@ -242,7 +279,7 @@ class MemtableIterator implements InternalIterator {
     this.version = this.index < this.records.length ? this.records[this.index]!.newest : null;
   }
   prev(): void {
-    const newer = this.version!.newer;
+    const newer = this.version!.newer();
     if (newer !== null) {
       this.version = newer;
       return;

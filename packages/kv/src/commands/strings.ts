@@ -450,12 +450,53 @@ export async function setrangeCommand(context: CommandContext, args: Buffer[]): 
   return integer(length);
 }
 
+/** Deltas the double fast path takes: |stored| < 10^15 plus this stays exact (< 2^53). */
+const SMALL_DELTA_MAX = 1_000_000_000n;
+
+/**
+ * string2ll for values of at most 15 characters, as a double (exact below
+ * 10^15); undefined when longer or not an integer, so the caller falls back
+ * to parseInt64 and its exact rules.
+ */
+function parseSmallInteger(value: Uint8Array): number | undefined {
+  const length = value.length;
+  if (length === 0 || length > 15) return undefined;
+  let index = 0;
+  let negative = false;
+  if (value[0] === 0x2d) {
+    if (length === 1) return undefined;
+    negative = true;
+    index = 1;
+  }
+  const first = value[index]!;
+  if (first === 0x30) return length === 1 ? 0 : undefined;
+  if (first < 0x31 || first > 0x39) return undefined;
+  let result = 0;
+  for (; index < length; index++) {
+    const c = value[index]!;
+    if (c < 0x30 || c > 0x39) return undefined;
+    result = result * 10 + (c - 0x30);
+  }
+  return negative ? -result : result;
+}
+
 function incrementBy(
   context: CommandContext,
   key: Uint8Array,
   delta: bigint,
 ): Reply | Promise<Reply> {
   return andThen(context.store.get(key), (existing) => {
+    // Fast path in doubles: a small stored value and a small delta (INCR, DECR, INCRBY 5).
+    const small = existing === undefined ? 0 : parseSmallInteger(existing.value);
+    if (small !== undefined && delta >= -SMALL_DELTA_MAX && delta <= SMALL_DELTA_MAX) {
+      const next = small + Number(delta);
+      const stored = context.store.put(key, Buffer.from(String(next), "latin1"), {
+        expiresAtMs: existing?.expiresAtMs ?? 0,
+        flags: existing?.flags ?? 0,
+      });
+      const reply = integer(next);
+      return stored instanceof Promise ? stored.then(() => reply) : reply;
+    }
     let current = 0n;
     if (existing !== undefined) {
       const parsed = parseInt64(existing.value);

@@ -96,7 +96,12 @@ export class LsmStore implements KeyValueStore {
       openOptions.blockCacheSizeBytes = options.blockCacheSizeBytes;
     if (options.logger !== undefined) openOptions.logger = options.logger;
     const db = await open(options.dataDir, openOptions);
-    return new LsmStore(db, options);
+    const store = new LsmStore(db, options);
+    // An empty database has no TTLs: the expiry scan can start switched off.
+    let empty = true;
+    for await (const _ of db.iterator({ limit: 1 })) empty = false;
+    if (empty) store.mayHaveTtls = false;
+    return store;
   }
 
   get database(): Database {
@@ -175,8 +180,9 @@ export class LsmStore implements KeyValueStore {
     if (entry.expiresAtMs !== 0) this.noteTtlWrite();
     const encoded = encodeEntry(entry);
     const name = toKey(key);
-    // The cache is invalidated, not updated: the next read finds the value in the memtable.
-    this.rowCache.delete(name);
+    // A cached key gets the new entry (a copy: `value` may be a view into a socket chunk);
+    // an uncached one stays out, the next read finds it in the memtable.
+    this.rowCache.update(name, { ...entry, value: Buffer.from(value) });
     if (this.db.putBuffered(key, encoded)) return entry;
     return this.db.put(key, encoded).then(() => {
       this.rowCache.delete(name);

@@ -45,6 +45,19 @@ export class RowCache {
     }
   }
 
+  /** Replaces the entry of a cached key (a write); a key not cached stays uncached. */
+  update(key: string, entry: StoredEntry): void {
+    const old = this.entries.get(key);
+    if (old === undefined) return;
+    const sizeBytes = key.length + entry.value.length + ROW_CACHE_ENTRY_OVERHEAD_BYTES;
+    if (sizeBytes > this.capacityBytes / 8) {
+      this.delete(key);
+      return;
+    }
+    this.entries.set(key, entry);
+    this.sizeBytes += entry.value.length - old.value.length;
+  }
+
   delete(key: string): void {
     const entry = this.entries.get(key);
     if (entry === undefined) return;
