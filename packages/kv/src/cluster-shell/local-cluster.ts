@@ -37,6 +37,8 @@ export interface LocalClusterOptions {
   readonly logLevel: string;
   /** Extra environment for the node processes (e.g. tuning for tests). */
   readonly env?: Readonly<Record<string, string>>;
+  /** How long to wait for a node to answer (default UP_READY_TIMEOUT_MS; restoring 1 M keys takes longer). */
+  readonly readyTimeoutMs?: number;
 }
 
 export const DEFAULT_LOCAL_CLUSTER_OPTIONS: Omit<LocalClusterOptions, "cliEntry"> = {
@@ -209,7 +211,8 @@ export class LocalCluster {
   }
 
   private async waitReady(node: LocalNode): Promise<void> {
-    const deadline = Date.now() + UP_READY_TIMEOUT_MS;
+    const timeoutMs = this.options.readyTimeoutMs ?? UP_READY_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (node.process === null) {
         throw new ShellError(
@@ -229,7 +232,7 @@ export class LocalCluster {
         if (Date.now() > deadline) {
           throw new ShellError(
             ShellErrorCode.CLIENT,
-            `node ${node.id} not ready after ${UP_READY_TIMEOUT_MS / 1000} s (see ${node.logFile})`,
+            `node ${node.id} not ready after ${timeoutMs / 1000} s (see ${node.logFile})`,
           );
         }
         await new Promise((resolveWait) => setTimeout(resolveWait, 100));
