@@ -7,8 +7,18 @@
  * meanwhile.
  */
 import { describe, expect, it } from "vitest";
-import { type ClientReply, type ClientRequest, resolveNewest } from "../../src/cluster/index.js";
-import { DEFAULT_SIM, Simulation } from "./sim/simulation.js";
+import {
+  type ClientReply,
+  type ClientRequest,
+  ClusterNode,
+  EMPTY_OBJECT,
+  type Envelope,
+  hashRingFactory,
+  MemoryHintStore,
+  resolveNewest,
+} from "../../src/cluster/index.js";
+import { seededRandom } from "./sim/random.js";
+import { DEFAULT_SIM, SIM_TUNING, Simulation } from "./sim/simulation.js";
 
 const KEYS = Number(process.env.SIM_JOIN_KEYS ?? 8_000);
 const text = (value: string) => new TextEncoder().encode(value);
@@ -147,4 +157,69 @@ describe("joining a node to a loaded cluster (simulation, slow receivers)", () =
       }
     }
   }, 60_000);
+
+  it("a cluster starting with data streams nothing to peers that hold it, though views grow member by member", () => {
+    // Three nodes restored with the same 3 000 keys (a restart, or a bulk load) that
+    // know only a seed: each one's ring grows from itself to all three, and each
+    // change looks like partitions moving to the members it just learned of.
+    const ids = ["n1", "n2", "n3"];
+    const nodes = ids.map(
+      (id, i) =>
+        new ClusterNode(
+          {
+            id,
+            address: id,
+            dc: "dc1",
+            rack: id,
+            weight: 1,
+            generation: 1,
+            epoch: 0,
+            seeds: i === 0 ? [] : ["n1"],
+            initialMembers: [],
+            mode: "siblings",
+            ringFactory: hashRingFactory,
+            hintStore: new MemoryHintStore(),
+            random: seededRandom(100 + i),
+            tuning: SIM_TUNING,
+          },
+          0,
+        ),
+    );
+    for (let k = 0; k < 3_000; k += 1) {
+      const object = {
+        ...EMPTY_OBJECT,
+        siblings: [
+          {
+            dot: { actor: "bulk:1.0", counter: k + 1 },
+            vv: {},
+            hlc: { wallMs: 1, logical: 0 },
+            value: text(`v${k}`),
+          },
+        ],
+      };
+      for (const node of nodes) node.restore(`key:${k}`, object);
+    }
+    const byId = new Map(nodes.map((node) => [node.id, node]));
+    let inbox: Envelope[] = [];
+    let probes = 0;
+    for (let nowMs = 10; nowMs <= 10_000; nowMs += 10) {
+      const outputs = nodes.flatMap((node) => node.tick(nowMs));
+      for (const envelope of inbox)
+        outputs.push(...byId.get(envelope.to)!.receive(envelope, nowMs));
+      inbox = [];
+      for (const output of outputs) {
+        if (output.kind !== "send") continue;
+        if (output.envelope.message.type === "transferProbe") probes += 1;
+        inbox.push(output.envelope);
+      }
+    }
+    const statuses = nodes.map((node) => node.status(10_000));
+    expect(statuses.every((s) => s.members.length === 3)).toBe(true);
+    // Nothing was sent, though the growing views did start transfers (probes) ...
+    expect(statuses.map((s) => s.counters.keysStreamed)).toEqual([0, 0, 0]);
+    expect(probes).toBeGreaterThan(0);
+    // ... and nothing was dropped.
+    expect(statuses.map((s) => s.transfersOut.length)).toEqual([0, 0, 0]);
+    expect(statuses.map((s) => s.keys)).toEqual([3_000, 3_000, 3_000]);
+  });
 });
