@@ -199,6 +199,29 @@ describe("cluster node", () => {
     expect(holder.counters.hintsReplayed).toBe(1);
   });
 
+  it("hints older than the hint window are dropped; anti-entropy repairs the owner instead", () => {
+    const sim = quietCluster();
+    const viewer = sim.nodes.get("n0")!;
+    const [a, , c] = viewer.homeReplicas("zeta") as [string, string, string];
+    sim.pause(c);
+    sim.runUntil(sim.timeMs + 3_000);
+    const reply = put(sim, a, "zeta", "outlived");
+    expect(reply.kind).toBe("written");
+    expect(sim.backlog().hints).toBe(1);
+    // The owner stays away longer than the hint window (SIM_TUNING: 8 s).
+    sim.runUntil(sim.timeMs + SIM_TUNING.hintWindowMs! + 1_000);
+    expect(sim.backlog().hints).toBe(0);
+    expect(sim.counters().hintsExpired).toBe(1);
+    expect(sim.nodes.get(c)!.store.get("zeta")).toBeUndefined();
+    sim.resume(c);
+    sim.runUntil(sim.timeMs + 5_000);
+    expect(sim.counters().hintsReplayed).toBe(0);
+    expect(sim.counters().antiEntropyKeysRepaired).toBeGreaterThan(0);
+    expect(decode(sim.nodes.get(c)!.store.get("zeta")?.siblings[0]?.value ?? null)).toBe(
+      "outlived",
+    );
+  });
+
   it("increments on both sides of a partition all count", () => {
     const sim = quietCluster();
     const [a, b, c] = sim.nodes.get("n0")!.homeReplicas("hits") as [string, string, string];
