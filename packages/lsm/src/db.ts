@@ -12,6 +12,12 @@
  * an L0 table in the background while writes continue (up to
  * MAX_IMMUTABLE_MEMTABLES may wait for their flush).
  *
+ * Buffered write path ("everysec", "never"; `putBuffered` and friends): the
+ * same record encoding and memtable insert, done synchronously, the log
+ * record left in the log writer's pending chunk until `commitBuffered()`
+ * (scheduled once per event-loop turn), so any number of writers in one turn
+ * share one write(2) and none waits for a promise.
+ *
  * Read path: memtable, immutable memtables, then the tables of the current
  * version: L0 newest first, then one table per deeper level; a bloom filter
  * skips most tables that lack the key.
