@@ -29,6 +29,7 @@
  */
 import { mkdir, readdir, stat, unlink } from "node:fs/promises";
 import { bloomHash } from "./bloom.js";
+import { varintLength } from "./coding.js";
 import { type CompactionPick, keyRange, pickCompaction, writeSortedRun } from "./compaction.js";
 import { outputFileBudget } from "./compaction-job.js";
 import { compactionThread } from "./compaction-thread.js";
@@ -40,6 +41,7 @@ import {
   MAX_GROUP_COMMIT_BYTES,
   MAX_IMMUTABLE_MEMTABLES,
   MAX_SEQUENCE,
+  MAX_VALUE_SIZE_BYTES,
   NUM_LEVELS,
   SMALL_GROUP_EXTRA_BYTES,
   TARGET_TABLE_SIZE_BYTES,
@@ -64,7 +66,9 @@ import {
   applyBatchPayload,
   batchRecordSize,
   encodeBatchRecord,
+  encodeSinglePutRecord,
   encodeSingleRecord,
+  singlePutRecordSize,
   singleRecordSize,
 } from "./log-format.js";
 import { readLogRecords } from "./log-reader.js";
@@ -355,15 +359,28 @@ export class LsmDatabase implements Database {
    * memtable, an L0 slowdown, a background error or a closing database.
    * Invalid keys and values throw, as WriteBatch does.
    */
-  putBuffered(key: Uint8Array, value: Uint8Array): boolean {
+  putBuffered(key: Uint8Array, value: Uint8Array, prefix?: Uint8Array): boolean {
     const k = checkKey(key);
     const v = checkValue(value);
+    const p = prefix === undefined ? NO_VALUE : checkValue(prefix);
+    const valueLength = p.length + v.length;
+    if (valueLength > MAX_VALUE_SIZE_BYTES) {
+      throw new LsmError(
+        LsmErrorCode.INVALID_ARGUMENT,
+        `value of ${valueLength} bytes is larger than ${MAX_VALUE_SIZE_BYTES} (MAX_VALUE_SIZE_BYTES)`,
+      );
+    }
     if (!this.canBuffer()) return false;
-    const size = singleRecordSize(TYPE_VALUE, k, v);
     const log = this.log!;
-    const offset = log.reserve(size);
-    const end = encodeSingleRecord(log.pendingChunk, offset, TYPE_VALUE, k, v, this.lastSeq + 1);
-    this.applyBuffered(log.pendingChunk, offset, end, 1, k.length + v.length);
+    const offset = log.reserve(singlePutRecordSize(k.length, valueLength));
+    const chunk = log.pendingChunk;
+    const seq = this.lastSeq + 1;
+    const end = encodeSinglePutRecord(chunk, offset, k, p, v, seq);
+    // The record ends with key length, key, value length, value: insert the ranges directly.
+    const valueStart = end - valueLength;
+    const keyEnd = valueStart - varintLength(valueLength);
+    this.mem.addRange(chunk, keyEnd - k.length, keyEnd, seq, TYPE_VALUE, chunk, valueStart, end);
+    this.noteBuffered(offset, end, 1, k.length + valueLength);
     return true;
   }
 
@@ -374,15 +391,12 @@ export class LsmDatabase implements Database {
     const size = singleRecordSize(TYPE_DELETION, k, NO_VALUE);
     const log = this.log!;
     const offset = log.reserve(size);
-    const end = encodeSingleRecord(
-      log.pendingChunk,
-      offset,
-      TYPE_DELETION,
-      k,
-      NO_VALUE,
-      this.lastSeq + 1,
-    );
-    this.applyBuffered(log.pendingChunk, offset, end, 1, k.length);
+    const chunk = log.pendingChunk;
+    const seq = this.lastSeq + 1;
+    const end = encodeSingleRecord(chunk, offset, TYPE_DELETION, k, NO_VALUE, seq);
+    // A deletion record ends with its key.
+    this.mem.addRange(chunk, end - k.length, end, seq, TYPE_DELETION, chunk, end, end);
+    this.noteBuffered(offset, end, 1, k.length);
     return true;
   }
 
@@ -439,6 +453,11 @@ export class LsmDatabase implements Database {
     userBytes: number,
   ): void {
     applyBatchPayload(chunk.subarray(offset + LOG_HEADER_BYTES, end), this.mem);
+    this.noteBuffered(offset, end, count, userBytes);
+  }
+
+  /** Bookkeeping after a buffered record was encoded and inserted into the memtable. */
+  private noteBuffered(offset: number, end: number, count: number, userBytes: number): void {
     this.lastSeq += count;
     this.counters.logBytesWritten += end - offset;
     this.counters.userBytesWritten += userBytes;
@@ -706,6 +725,17 @@ export class LsmDatabase implements Database {
         throw error;
       },
     );
+  }
+
+  lookupMemtables(key: Uint8Array): Uint8Array | null | undefined {
+    this.checkOpen();
+    const userKey = checkKey(key);
+    const seq = this.lastSeq;
+    let found: Lookup = lookupMemtable(this.mem, userKey, seq);
+    for (let i = this.imms.length - 1; found === undefined && i >= 0; i--) {
+      found = lookupMemtable(this.imms[i]!, userKey, seq);
+    }
+    return found === TOMBSTONE ? null : found;
   }
 
   /**

@@ -50,6 +50,19 @@ export function singleRecordSize(type: number, key: Buffer, value: Buffer): numb
   return LOG_HEADER_BYTES + BATCH_HEADER_BYTES + operationSize(type, key, value);
 }
 
+/** Bytes a one-put record takes whose value is `valueLength` bytes. */
+export function singlePutRecordSize(keyLength: number, valueLength: number): number {
+  return (
+    LOG_HEADER_BYTES +
+    BATCH_HEADER_BYTES +
+    1 +
+    varintLength(keyLength) +
+    keyLength +
+    varintLength(valueLength) +
+    valueLength
+  );
+}
+
 /** Writes the batch payload header at `p`; returns the offset after it. */
 function putBatchHeader(out: Buffer, p: number, firstSeq: number, count: number): number {
   out.writeUIntLE(firstSeq, p, 6);
@@ -99,6 +112,32 @@ export function encodeSingleRecord(
 ): number {
   const p = putBatchHeader(out, offset + LOG_HEADER_BYTES, seq, 1);
   return sealRecord(out, offset, putOperation(out, p, type, key, value));
+}
+
+/**
+ * Encodes a one-put batch whose value is `prefix` followed by `value` (the
+ * same bytes encodeSingleRecord writes for the concatenation). Returns the
+ * offset after the record.
+ */
+export function encodeSinglePutRecord(
+  out: Buffer,
+  offset: number,
+  key: Uint8Array,
+  prefix: Uint8Array,
+  value: Uint8Array,
+  seq: number,
+): number {
+  let p = putBatchHeader(out, offset + LOG_HEADER_BYTES, seq, 1);
+  out[p++] = TYPE_VALUE;
+  p = putVarint32(out, p, key.length);
+  out.set(key, p);
+  p += key.length;
+  p = putVarint32(out, p, prefix.length + value.length);
+  out.set(prefix, p);
+  p += prefix.length;
+  out.set(value, p);
+  p += value.length;
+  return sealRecord(out, offset, p);
 }
 
 /** Encodes `batch` as one log record at `offset` of `out`; returns the offset after it. */

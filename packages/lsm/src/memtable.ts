@@ -75,6 +75,14 @@ class KeyRecord {
   ) {}
 }
 
+/** Whether `key` holds the same bytes as `source[start, end)` (short keys: a loop beats a native call). */
+function sameBytes(key: Buffer, source: Buffer, start: number, end: number): boolean {
+  const length = end - start;
+  if (key.length !== length) return false;
+  for (let i = length - 1; i >= 0; i--) if (key[i] !== source[start + i]) return false;
+  return true;
+}
+
 function byText(a: KeyRecord, b: KeyRecord): number {
   return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
 }
@@ -85,6 +93,8 @@ export class Memtable {
   private sorted: KeyRecord[] = [];
   /** Records created since then, in insertion order. */
   private unsorted: KeyRecord[] = [];
+  /** The record last read or written (records are never removed, so it stays valid). */
+  private lastRecord: KeyRecord | null = null;
   approximateSizeBytes = 0;
   entryCount = 0;
   /** Highest sequence number inserted, 0 if empty. */
@@ -116,14 +126,19 @@ export class Memtable {
     valueStart: number,
     valueEnd: number,
   ): void {
-    const text = keySource.toString("latin1", keyStart, keyEnd);
-    let record = this.records.get(text);
-    if (record === undefined) {
-      record = new KeyRecord(keySource.subarray(keyStart, keyEnd), text);
-      this.records.set(text, record);
-      this.unsorted.push(record);
-      // The key is held twice: the bytes and the latin1 string.
-      this.approximateSizeBytes += 2 * (keyEnd - keyStart);
+    // A read-modify-write (INCR) inserts the key it just read: skip the string and the hash lookup.
+    let record: KeyRecord | undefined = this.lastRecord ?? undefined;
+    if (record === undefined || !sameBytes(record.key, keySource, keyStart, keyEnd)) {
+      const text = keySource.toString("latin1", keyStart, keyEnd);
+      record = this.records.get(text);
+      if (record === undefined) {
+        record = new KeyRecord(keySource.subarray(keyStart, keyEnd), text);
+        this.records.set(text, record);
+        this.unsorted.push(record);
+        // The key is held twice: the bytes and the latin1 string.
+        this.approximateSizeBytes += 2 * (keyEnd - keyStart);
+      }
+      this.lastRecord = record;
     }
     const version = new MemtableVersion(record, seq, type, valueSource, valueStart, valueEnd);
     const newest = record.newest;
@@ -154,6 +169,7 @@ export class Memtable {
   get(key: Buffer, seq: number): MemtableVersion | null {
     const record = this.records.get(key.toString("latin1"));
     if (record === undefined) return null;
+    this.lastRecord = record;
     let version = record.newest;
     while (version !== null && version.seq > seq) version = version.older;
     return version;

@@ -115,6 +115,14 @@ export interface Database {
     key: Uint8Array,
     options?: ReadOptions,
   ): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  /**
+   * What the memtables (current and immutable) know of `key` at the latest
+   * sequence, without touching a table: its newest value (a read-only view
+   * into engine memory), null when that newest version is a deletion,
+   * undefined when no memtable holds the key (the tables may). Always
+   * synchronous: one hash lookup per memtable.
+   */
+  lookupMemtables(key: Uint8Array): Uint8Array | null | undefined;
   /** Resolves when durable per syncPolicy. */
   put(key: Uint8Array, value: Uint8Array): Promise<void>;
   delete(key: Uint8Array): Promise<void>;
@@ -126,8 +134,10 @@ export interface Database {
    * (scheduled by the engine once per event-loop turn; call it yourself before
    * acknowledging a write to anyone). False means "use put/delete/write"
    * (policy "always", writes queued ahead, memtable full, stall, error, closing).
+   * `putBuffered` with a `prefix` stores `prefix` followed by `value` (the
+   * caller's header written straight into the log record, no concatenation).
    */
-  putBuffered(key: Uint8Array, value: Uint8Array): boolean;
+  putBuffered(key: Uint8Array, value: Uint8Array, prefix?: Uint8Array): boolean;
   deleteBuffered(key: Uint8Array): boolean;
   writeBuffered(batch: WriteBatch): boolean;
   /** Writes buffered log records now (one write(2)); throws if the write fails. */

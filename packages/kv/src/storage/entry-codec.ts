@@ -17,6 +17,21 @@ import type { StoredEntry } from "./store.js";
 export const ENTRY_FORMAT_VERSION = 1;
 export const ENTRY_HEADER_BYTES = 21;
 
+/**
+ * The header of `entry` alone, in a scratch buffer shared by every call:
+ * valid until the next call (the lsm engine copies it into its log record at
+ * once, in front of the value).
+ */
+export function encodeEntryHeader(entry: StoredEntry): Buffer {
+  const out = scratchHeader;
+  out[0] = ENTRY_FORMAT_VERSION;
+  out.writeUInt32BE(entry.flags >>> 0, 1);
+  out.writeDoubleBE(entry.expiresAtMs, 5);
+  out.writeDoubleBE(entry.cas, 13);
+  return out;
+}
+const scratchHeader = Buffer.alloc(ENTRY_HEADER_BYTES);
+
 export function encodeEntry(entry: StoredEntry): Uint8Array {
   const out = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + entry.value.length);
   out[0] = ENTRY_FORMAT_VERSION;
@@ -31,7 +46,7 @@ export function decodeEntry(raw: Uint8Array): StoredEntry {
   if (raw.length < ENTRY_HEADER_BYTES || raw[0] !== ENTRY_FORMAT_VERSION) {
     throw new Error(`corrupt kv entry: ${raw.length} bytes, format byte ${raw[0]}`);
   }
-  const view = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+  const view = raw instanceof Buffer ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.length);
   return {
     flags: view.readUInt32BE(1),
     expiresAtMs: view.readDoubleBE(5),

@@ -5,8 +5,9 @@
  * log record is fsynced; concurrent writers share one fsync), everysec →
  * "everysec", no → "never".
  *
- * Reads go through a write-through row cache of decoded entries
- * (row-cache.ts, DEFAULT_ROW_CACHE_SIZE_BYTES) before the engine.
+ * Reads ask the memtables first (a recent key is one hash lookup), then a
+ * write-through row cache of decoded entries read from tables (row-cache.ts,
+ * DEFAULT_ROW_CACHE_SIZE_BYTES), then the tables.
  *
  * Costs worth knowing: DEL reads before deleting (to answer 0 or 1); DBSIZE,
  * KEYS, FLUSHALL and the keyspace line of INFO scan the whole tree (O(n));
@@ -22,7 +23,13 @@ import {
   LSM_EXPIRE_SCAN_KEYS_PER_TICK,
   MAX_OPEN_SCAN_CURSORS,
 } from "../limits.js";
-import { decodeEntry, decodeExpiry, ENTRY_HEADER_BYTES, encodeEntry } from "./entry-codec.js";
+import {
+  decodeEntry,
+  decodeExpiry,
+  ENTRY_HEADER_BYTES,
+  encodeEntry,
+  encodeEntryHeader,
+} from "./entry-codec.js";
 import { toKey } from "./memory.js";
 import { RowCache } from "./row-cache.js";
 import {
@@ -63,6 +70,8 @@ export class LsmStore implements KeyValueStore {
   private readonly cursors = new Map<string, Uint8Array>();
   private readonly rowCache: RowCache;
   private nextCursor = 1;
+  /** Writes so far (any key): a table read that overlapped one is not cached. */
+  private writes = 0;
   /** CAS values start at the wall clock in µs so they keep growing across restarts. */
   private nextCas = Date.now() * 1000;
   private expired = 0;
@@ -109,46 +118,76 @@ export class LsmStore implements KeyValueStore {
   }
 
   /**
-   * Synchronous (no promise) on a row-cache hit and whenever the engine finds
-   * the key in a memtable or a cached block; asynchronous only when a table
-   * block must be read.
+   * Synchronous (no promise) whenever the key is in a memtable, on a
+   * row-cache hit, and when the engine finds it in a cached block;
+   * asynchronous only when a table block must be read.
+   *
+   * The memtables are asked first: a key written since the last flush (the
+   * hot set of a write-heavy node) is then one hash lookup and a header
+   * decode, its value a view into the engine's memory (log chunks are never
+   * rewritten), and it never enters the row cache. The row cache holds
+   * entries read from tables only; every write updates or drops a cached key,
+   * so a cached entry is the newest wherever the memtables lack the key.
    */
   get(key: Uint8Array): StoredEntry | undefined | Promise<StoredEntry | undefined> {
+    const recent = this.db.lookupMemtables(key);
+    if (recent !== undefined) {
+      if (recent === null) return undefined;
+      const entry = decodeEntry(recent);
+      if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= this.clock()) return this.expire(key);
+      return entry;
+    }
+    if (this.rowCache.size === 0) return this.readTables(key, undefined);
     const name = toKey(key);
     const cached = this.rowCache.get(name);
-    if (cached === undefined) {
-      const raw = this.db.lookup(key);
-      if (raw instanceof Promise) return raw.then((found) => this.admit(key, name, found));
-      return this.admit(key, name, raw);
-    }
-    if (cached.expiresAtMs !== 0 && cached.expiresAtMs <= this.clock())
-      return this.expire(key, name);
+    if (cached === undefined) return this.readTables(key, name);
+    if (cached.expiresAtMs !== 0 && cached.expiresAtMs <= this.clock()) return this.expire(key);
     return cached;
   }
 
-  /** Decodes what the engine returned, caches it, or expires it. */
+  private readTables(
+    key: Uint8Array,
+    name: string | undefined,
+  ): StoredEntry | undefined | Promise<StoredEntry | undefined> {
+    const raw = this.db.lookup(key);
+    if (raw instanceof Promise) {
+      // A write of the key while the block is read would make the result stale:
+      // it is returned (the read began first) but cached only if nothing was written meanwhile.
+      const writes = this.writes;
+      return raw.then((found) => this.admit(key, name, found, writes === this.writes));
+    }
+    return this.admit(key, name, raw, true);
+  }
+
+  /** Decodes what the engine returned from its tables, caches it, or expires it. */
   private admit(
     key: Uint8Array,
-    name: string,
+    name: string | undefined,
     raw: Uint8Array | undefined,
+    cache: boolean,
   ): StoredEntry | undefined | Promise<undefined> {
     if (raw === undefined) return undefined;
     const decoded = decodeEntry(raw);
-    if (decoded.expiresAtMs !== 0 && decoded.expiresAtMs <= this.clock())
-      return this.expire(key, name);
-    // Copy out of the engine's memory so the cache does not pin log chunks or blocks.
+    if (decoded.expiresAtMs !== 0 && decoded.expiresAtMs <= this.clock()) return this.expire(key);
+    // Copy out of the engine's memory so the cache does not pin blocks.
     const entry: StoredEntry = {
       value: Buffer.from(decoded.value),
       expiresAtMs: decoded.expiresAtMs,
       flags: decoded.flags,
       cas: decoded.cas,
     };
-    this.rowCache.set(name, entry);
+    if (cache) this.rowCache.set(name ?? toKey(key), entry);
     return entry;
   }
 
-  private expire(key: Uint8Array, name: string): undefined | Promise<undefined> {
-    this.rowCache.delete(name);
+  /** Drops `key` from the row cache (no key string when the cache is empty); counts a write. */
+  private uncache(key: Uint8Array): void {
+    this.writes++;
+    if (this.rowCache.size > 0) this.rowCache.delete(toKey(key));
+  }
+
+  private expire(key: Uint8Array): undefined | Promise<undefined> {
+    this.uncache(key);
     this.expired++;
     if (this.db.deleteBuffered(key)) return undefined;
     return this.db.delete(key).then(() => undefined);
@@ -178,15 +217,23 @@ export class LsmStore implements KeyValueStore {
       cas: options.cas ?? this.nextCas++,
     };
     if (entry.expiresAtMs !== 0) this.noteTtlWrite();
-    const encoded = encodeEntry(entry);
-    const name = toKey(key);
-    // A cached key gets the new entry (a copy: `value` may be a view into a socket chunk);
-    // an uncached one stays out, the next read finds it in the memtable.
-    this.rowCache.update(name, { ...entry, value: Buffer.from(value) });
-    if (this.db.putBuffered(key, encoded)) return entry;
-    return this.db.put(key, encoded).then(() => {
-      this.rowCache.delete(name);
+    this.writes++;
+    if (this.rowCache.size > 0) {
+      // A cached key gets the new entry (a copy: `value` may be a view into a socket chunk);
+      // an uncached one stays out, the next read finds it in the memtable.
+      const name = toKey(key);
+      if (this.rowCache.has(name))
+        this.rowCache.update(name, { ...entry, value: Buffer.from(value) });
+    }
+    // The header goes straight into the log record in front of the value: no concatenation.
+    if (this.db.putBuffered(key, value, encodeEntryHeader(entry))) return entry;
+    const done = (): StoredEntry => {
+      this.uncache(key);
       return entry;
+    };
+    return this.db.put(key, encodeEntry(entry)).then(done, (error: unknown) => {
+      done();
+      throw error;
     });
   }
 
@@ -208,11 +255,15 @@ export class LsmStore implements KeyValueStore {
       };
       if (entry.expiresAtMs !== 0) this.noteTtlWrite();
       batch.put(item.key, encodeEntry(entry));
-      this.rowCache.delete(toKey(item.key));
+      this.uncache(item.key);
     }
     if (this.db.writeBuffered(batch)) return undefined;
-    return this.db.write(batch).then(() => {
-      for (const item of items) this.rowCache.delete(toKey(item.key));
+    const done = (): void => {
+      for (const item of items) this.uncache(item.key);
+    };
+    return this.db.write(batch).then(done, (error: unknown) => {
+      done();
+      throw error;
     });
   }
 
@@ -225,7 +276,7 @@ export class LsmStore implements KeyValueStore {
   }
 
   private remove(key: Uint8Array): boolean | Promise<boolean> {
-    this.rowCache.delete(toKey(key));
+    this.uncache(key);
     if (this.db.deleteBuffered(key)) return true;
     return this.db.delete(key).then(() => true);
   }
@@ -309,6 +360,7 @@ export class LsmStore implements KeyValueStore {
     }
     if (pending > 0) await this.db.write(batch);
     this.cursors.clear();
+    this.writes++;
     this.rowCache.clear();
   }
 
@@ -358,7 +410,7 @@ export class LsmStore implements KeyValueStore {
         if (raw === undefined) return;
         const expiresAtMs = decodeExpiry(raw);
         if (expiresAtMs !== 0 && expiresAtMs <= this.clock()) {
-          this.rowCache.delete(toKey(key));
+          this.uncache(key);
           if (!this.db.deleteBuffered(key)) await this.db.delete(key);
           this.expired++;
           removed++;

@@ -45,6 +45,10 @@ export class RowCache {
     }
   }
 
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   /** Replaces the entry of a cached key (a write); a key not cached stays uncached. */
   update(key: string, entry: StoredEntry): void {
     const old = this.entries.get(key);
@@ -68,6 +72,11 @@ export class RowCache {
   clear(): void {
     this.entries.clear();
     this.sizeBytes = 0;
+  }
+
+  /** Number of cached entries (callers skip the key string when it is 0). */
+  get size(): number {
+    return this.entries.size;
   }
 
   get usedBytes(): number {
