@@ -23,11 +23,8 @@
  *      replicas agree, and client p50/p99 (ClusterClient GETs, 4 loops)
  *      during the transfer vs before the join.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { execFile, spawn } from "node:child_process";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { type BenchResult, defineSuite, median, quantile, result } from "@scaleout/bench";
 import { EMPTY_OBJECT, type KeyObject } from "@scaleout/kv/cluster";
@@ -36,13 +33,15 @@ import {
   ClusterClient,
   convergedStatuses,
   fetchStatus,
-  freePort,
   LocalCluster,
   RespClient,
 } from "@scaleout/kv/cluster-shell";
+import { CLI_PATH, exitOf, freePort, stopChild, tempDir, waitForPort } from "@scaleout/testkit";
 
 const run = promisify(execFile);
-const CLI = resolve(fileURLToPath(import.meta.url), "../../../cli/dist/main.js");
+const CLI = CLI_PATH;
+/** How long the single node may take to listen. */
+const SINGLE_START_TIMEOUT_MS = 20_000;
 const CLIENTS = 50;
 const IN_FLIGHT = 64;
 /** Concurrent GET loops measuring client latency before and during the join. */
@@ -140,7 +139,7 @@ async function closedLoop(
 
 async function singleNode(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
   const port = await freePort();
-  const child: ChildProcess = spawn(
+  const child = spawn(
     process.execPath,
     [
       CLI,
@@ -163,25 +162,20 @@ async function singleNode(dir: string): Promise<{ port: number; stop(): Promise<
     ],
     { stdio: "ignore" },
   );
-  for (let i = 0; ; i++) {
-    try {
-      const c = await RespClient.connect("127.0.0.1", port, 500);
-      await c.command(["PING"]);
-      c.close();
-      break;
-    } catch {
-      if (i > 200) throw new Error("single node did not start");
-      await sleep(100);
-    }
-  }
-  return {
-    port,
-    stop: async () => {
-      const exited = new Promise((done) => child.once("exit", done));
-      child.kill("SIGTERM");
-      await exited;
-    },
+  const exited = exitOf(child);
+  const stop = async () => {
+    await stopChild(child, exited);
   };
+  try {
+    await waitForPort(port, SINGLE_START_TIMEOUT_MS, { process: child, what: "single node" });
+    const c = await RespClient.connect("127.0.0.1", port, 5_000);
+    await c.command(["PING"]);
+    c.close();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { port, stop };
 }
 
 function startCluster(
@@ -246,7 +240,8 @@ export default defineSuite({
     "3-node cluster (N=3 W=2 R=2) vs a single node: redis-benchmark, cluster-aware client, anti-entropy cost, adding a 4th node",
   async run(context) {
     const quick = context.quick;
-    const dir = mkdtempSync(join(tmpdir(), "scaleout-bench-kv-cluster-"));
+    const scratch = tempDir("bench-kv-cluster");
+    const dir = scratch.dir;
     const results: BenchResult[] = [];
     const rounds = quick ? 1 : 3;
     const requests = quick ? 5_000 : 50_000;
@@ -473,7 +468,7 @@ export default defineSuite({
       }
     } finally {
       await single.stop();
-      rmSync(dir, { recursive: true, force: true });
+      scratch.cleanup();
     }
     return results;
   },

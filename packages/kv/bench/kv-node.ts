@@ -9,54 +9,31 @@
  * ratios. Both servers are separate processes on 127.0.0.1 of the same
  * machine; redis-benchmark shares the machine with them.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { execFile, spawn } from "node:child_process";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { type BenchResult, defineSuite, median, result } from "@scaleout/bench";
+import {
+  CLI_PATH,
+  exitOf,
+  freePort,
+  startRedisServer,
+  stopChild,
+  tempDir,
+  waitForPort,
+} from "@scaleout/testkit";
 
 const run = promisify(execFile);
-const CLI = resolve(fileURLToPath(import.meta.url), "../../../cli/dist/main.js");
 const CLIENTS = 50;
 const TESTS = ["SET", "GET", "INCR", "MSET"] as const;
 const KEYSPACE = 100_000;
+/** How long a server may take to listen (the lsm node opens its engine first). */
+const START_TIMEOUT_MS = 20_000;
 
 interface Figures {
   rps: number;
   p50Ms: number;
   p99Ms: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => done(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server on ${port} exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((done) => {
-      const socket = connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.destroy();
-        done(true);
-      });
-      socket.once("error", () => done(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listening on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 interface Server {
@@ -65,54 +42,27 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(
-  name: string,
-  command: string,
-  args: (port: number, dir: string) => string[],
-): Promise<Server> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "scaleout-bench-kv-"));
-  const child = spawn(command, args(port, dir), { stdio: "ignore" });
-  await waitForPort(port, child);
+async function redisServer(persistent: boolean): Promise<Server> {
+  const redis = await startRedisServer({
+    prefix: "bench-kv",
+    appendonly: persistent,
+    appendfsync: "everysec",
+    startTimeoutMs: START_TIMEOUT_MS,
+  });
   return {
-    name,
-    port,
-    stop: async () => {
-      const exited = new Promise((done) => child.once("exit", done));
-      child.kill("SIGTERM");
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
+    name: `redis-server (${persistent ? "aof everysec" : "no persistence"})`,
+    port: redis.port,
+    stop: () => redis.stop(),
   };
 }
 
-function redisServer(persistent: boolean): Promise<Server> {
-  return startServer(
-    `redis-server (${persistent ? "aof everysec" : "no persistence"})`,
-    "redis-server",
-    (port, dir) => [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--dir",
-      dir,
-      "--appendonly",
-      persistent ? "yes" : "no",
-      "--appendfsync",
-      "everysec",
-    ],
-  );
-}
-
-function ourNode(engine: "lsm" | "memory"): Promise<Server> {
-  return startServer(
-    `scaleout kv (${engine}${engine === "lsm" ? ", everysec" : ""})`,
+async function ourNode(engine: "lsm" | "memory"): Promise<Server> {
+  const port = await freePort();
+  const scratch = tempDir("bench-kv");
+  const child = spawn(
     process.execPath,
-    (port, dir) => [
-      CLI,
+    [
+      CLI_PATH,
       "kv",
       "node",
       "--engine",
@@ -124,13 +74,26 @@ function ourNode(engine: "lsm" | "memory"): Promise<Server> {
       "--http-port",
       "0",
       "--data-dir",
-      join(dir, "data"),
+      join(scratch.dir, "data"),
       "--appendfsync",
       "everysec",
       "--log-level",
       "warn",
     ],
+    { stdio: "ignore" },
   );
+  const exited = exitOf(child);
+  const stop = async () => {
+    await stopChild(child, exited);
+    scratch.cleanup();
+  };
+  try {
+    await waitForPort(port, START_TIMEOUT_MS, { process: child, what: `kv node (${engine})` });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { name: `scaleout kv (${engine}${engine === "lsm" ? ", everysec" : ""})`, port, stop };
 }
 
 /** One redis-benchmark run of all tests; figures per test name. */

@@ -81,19 +81,34 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   ),
 );
 
+/** Bounds a wait that is already failing; generous so that a loaded machine changes only the time. */
+const EXCHANGE_DEADLINE_MS = 30_000;
+
 function normalizeCas(data: string): string {
   return data.replace(/^(VALUE \S+ \d+ \d+) \d+\r$/gm, "$1 <cas>\r");
 }
 
+/**
+ * Sends `payload`, then an empty line and the meta no-op `mn`, and waits for
+ * its "MN": replies come in order, so everything before it has been answered.
+ * The empty line is a guard: a data block one byte longer than declared takes
+ * one byte past its line (the guard's CR) and the rest of that line is an
+ * error; no step here can reach the `mn` behind it. So the wait ends on the
+ * marker, never after a fixed pause that a loaded machine could outlast.
+ */
 async function exchange(client: RawClient, payload: string): Promise<string> {
-  client.write(`${payload}mn\r\n`);
-  // A data block of the wrong length can swallow the "mn" marker: then give up waiting after a
-  // short pause (both servers are then in the same state, so the comparison still holds).
-  const data = await client.readUntil(
-    (buffer) => buffer.toString("latin1").endsWith("MN\r\n"),
-    400,
-  );
-  return normalizeCas(data.toString("latin1"));
+  client.write(`${payload}\r\nmn\r\n`);
+  const data = (
+    await client.readUntil(
+      (buffer) => buffer.toString("latin1").endsWith("MN\r\n"),
+      EXCHANGE_DEADLINE_MS,
+    )
+  ).toString("latin1");
+  if (!data.endsWith("MN\r\n"))
+    throw new Error(
+      `no MN within ${EXCHANGE_DEADLINE_MS} ms after ${JSON.stringify(payload)}; got ${JSON.stringify(data)}`,
+    );
+  return normalizeCas(data);
 }
 
 async function casUnique(client: RawClient, key: string): Promise<string> {

@@ -1,55 +1,68 @@
 /**
- * Test helpers: free ports, real redis-server / memcached processes started
- * from a temp directory, our node as a real process (the CLI), and a raw
+ * Test helpers of @scaleout/kv: real memcached processes and our node as a
+ * real process (the CLI), on top of @scaleout/testkit (free ports, waiting
+ * for a port, temp directories, redis-server, stopping children), and a raw
  * RESP client that returns replies exactly as parsed from the wire.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import {
+  CLI_PATH,
+  exitOf,
+  freePort,
+  type RedisServer,
+  START_TIMEOUT_MS,
+  startRedisServer,
+  stopChild,
+  tempDir as testkitTempDir,
+  waitForPort,
+} from "@scaleout/testkit";
 
-export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), "../../../..");
-export const CLI = join(REPO_ROOT, "packages/cli/dist/main.js");
+export const CLI = CLI_PATH;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * How long a node process may take to listen. Generous: on a loaded 2-core
+ * machine (CI, other suites spawning processes) starting Node and the engine
+ * can take many seconds; a healthy start is not slowed by it.
+ */
+export const NODE_START_TIMEOUT_MS = 60_000;
+
+/** A fresh directory `scaleout-kv-<prefix>-XXXXXX` under the OS temp dir (the caller removes it). */
+export function tempDir(prefix: string): string {
+  return testkitTempDir(`kv-${prefix}`).dir;
+}
+
+/** `count` distinct free ports (freePort alone may hand out the same port twice). */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+/** True when nothing listens on 127.0.0.1:port (a bind succeeds). */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `scaleout-kv-${prefix}-`));
-}
-
-async function waitForPort(
-  port: number,
-  child: ChildProcess,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((done) => {
-      const socket = connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.destroy();
-        done(true);
-      });
-      socket.once("error", () => done(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
+/**
+ * Bases of `runs` runs of `length` consecutive free ports (base, base+1, …),
+ * 100 apart, below the ephemeral range so freePort() never hands them out:
+ * for `kv up`, which numbers its nodes' ports from a base.
+ */
+export async function portRuns(length: number, runs: number): Promise<number[]> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 10_000);
+    const bases = Array.from({ length: runs }, (_, run) => base + run * 100);
+    const ports = bases.flatMap((first) => Array.from({ length }, (_, i) => first + i));
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return bases;
   }
+  throw new Error(`no ${runs} runs of ${length} free ports`);
 }
 
 export interface Process {
@@ -57,56 +70,75 @@ export interface Process {
   child: ChildProcess;
   dir: string;
   output: () => string;
+  /** Resolves with the output once it matches (fails if the process exits first or after timeoutMs). */
+  waitForOutput: (match: RegExp, timeoutMs?: number) => Promise<string>;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-function track(child: ChildProcess): { output: () => string; exited: Promise<number | null> } {
+function track(child: ChildProcess): Pick<Process, "output" | "waitForOutput"> & {
+  exited: Promise<number | null>;
+} {
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
+  const listeners = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
     output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
-  return { output: () => output, exited };
+    for (const listener of [...listeners]) listener();
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const exited = exitOf(child);
+  const waitForOutput = (match: RegExp, timeoutMs = START_TIMEOUT_MS): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const finish = (settle: () => void) => {
+        listeners.delete(check);
+        clearTimeout(timer);
+        settle();
+      };
+      function check(): void {
+        if (match.test(output)) finish(() => resolve(output));
+      }
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(new Error(`no ${match} in output within ${timeoutMs} ms: ${output}`)),
+          ),
+        timeoutMs,
+      );
+      void exited.then((code) =>
+        finish(() => {
+          if (match.test(output)) resolve(output);
+          else reject(new Error(`exited (${code}) before ${match} appeared in: ${output}`));
+        }),
+      );
+      listeners.add(check);
+      check();
+    });
+  return { output: () => output, waitForOutput, exited };
 }
 
 function stopper(child: ChildProcess, exited: Promise<number | null>, dir: string | undefined) {
   return async (signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-    const code = await exited;
-    clearTimeout(timer);
+    const code = await stopChild(child, exited, signal);
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     return code;
   };
 }
 
+/** A private redis-server (testkit), in the shape of the other processes here. */
 export async function startRedis(): Promise<Process> {
-  const port = await freePort();
-  const dir = tempDir("redis");
-  const child = spawn(
-    "redis-server",
-    [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--dir",
-      dir,
-    ],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
+  const redis: RedisServer = await startRedisServer({ prefix: "kv-redis" });
+  const exited = exitOf(redis.process);
+  return {
+    port: redis.port,
+    child: redis.process,
+    dir: redis.dir,
+    output: redis.output,
+    waitForOutput: () => Promise.reject(new Error("not collected for redis-server")),
+    stop: async (signal: NodeJS.Signals = "SIGTERM") => {
+      await redis.stop(signal === "SIGKILL");
+      return exited;
     },
-  );
-  const { output, exited } = track(child);
-  await waitForPort(port, child, "redis-server");
-  return { port, child, dir, output, stop: stopper(child, exited, dir) };
+  };
 }
 
 export async function startMemcached(): Promise<Process> {
@@ -120,9 +152,9 @@ export async function startMemcached(): Promise<Process> {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  const { output, exited } = track(child);
-  await waitForPort(port, child, "memcached");
-  return { port, child, dir: "", output, stop: stopper(child, exited, undefined) };
+  const { output, waitForOutput, exited } = track(child);
+  await waitForPort(port, START_TIMEOUT_MS, { process: child, what: "memcached" });
+  return { port, child, dir: "", output, waitForOutput, stop: stopper(child, exited, undefined) };
 }
 
 export interface NodeProcess extends Process {
@@ -140,7 +172,7 @@ export interface NodeProcessOptions {
 
 /** Our node as a real process through the CLI. */
 export async function startNode(options: NodeProcessOptions): Promise<NodeProcess> {
-  const [port, memcachedPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const [port, memcachedPort, httpPort] = (await freePorts(3)) as [number, number, number];
   const dir = options.dir ?? tempDir("node");
   const child = spawn(
     process.execPath,
@@ -164,9 +196,15 @@ export async function startNode(options: NodeProcessOptions): Promise<NodeProces
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
-  const { output, exited } = track(child);
-  await waitForPort(port, child, "kv node");
-  await waitForPort(httpPort, child, "kv node http");
+  const { output, waitForOutput, exited } = track(child);
+  const stop = stopper(child, exited, options.keepDir === true ? undefined : dir);
+  try {
+    await waitForPort(port, NODE_START_TIMEOUT_MS, { process: child, what: "kv node" });
+    await waitForPort(httpPort, NODE_START_TIMEOUT_MS, { process: child, what: "kv node http" });
+  } catch (error) {
+    await stop("SIGKILL");
+    throw new Error(`${(error as Error).message}\n${output()}`);
+  }
   return {
     port,
     memcachedPort,
@@ -174,7 +212,8 @@ export async function startNode(options: NodeProcessOptions): Promise<NodeProces
     child,
     dir,
     output,
-    stop: stopper(child, exited, options.keepDir === true ? undefined : dir),
+    waitForOutput,
+    stop,
   };
 }
 
@@ -255,6 +294,13 @@ export function encodeCommand(args: readonly (string | Buffer)[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * Default deadline of RawClient's waits (a reply, a close, bytes): generous,
+ * since it only bounds a wait that is already failing; a loaded machine must
+ * not turn a slow answer into a failure.
+ */
+export const REPLY_TIMEOUT_MS = 30_000;
+
 /** A raw RESP connection: send bytes, read whole replies, see when the server closes. */
 export class RawClient {
   private buffer = Buffer.alloc(0);
@@ -307,7 +353,7 @@ export class RawClient {
   }
 
   /** The next reply; throws if the connection closes or nothing arrives within timeoutMs. */
-  async read(timeoutMs = 5000): Promise<Wire> {
+  async read(timeoutMs = REPLY_TIMEOUT_MS): Promise<Wire> {
     for (;;) {
       const parsed = this.buffer.length > 0 ? parseWire(this.buffer, 0) : undefined;
       if (parsed !== undefined) {
@@ -327,7 +373,7 @@ export class RawClient {
   }
 
   /** Waits until the peer closes (true) or the timeout passes (false). */
-  async waitClosed(timeoutMs = 3000): Promise<boolean> {
+  async waitClosed(timeoutMs = REPLY_TIMEOUT_MS): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed) {
       const left = deadline - Date.now();
@@ -338,7 +384,10 @@ export class RawClient {
   }
 
   /** Collects bytes until `predicate` holds on them or the timeout passes. */
-  async readUntil(predicate: (data: Buffer) => boolean, timeoutMs = 5000): Promise<Buffer> {
+  async readUntil(
+    predicate: (data: Buffer) => boolean,
+    timeoutMs = REPLY_TIMEOUT_MS,
+  ): Promise<Buffer> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.buffer) && !this.closed) {
       const left = deadline - Date.now();

@@ -8,34 +8,72 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NodeProcess, type Process, RawClient, startNode, startRedis } from "./helpers.js";
 
-/** Sends `payload` on a fresh connection; returns what came back and whether the server closed. */
+/**
+ * Every probe ends with a PING and an ECHO of a marker no input contains.
+ * Commands are answered in order, so the marker's echo arriving means the
+ * server has processed everything before it and is still open. The PING
+ * guards the ECHO: if the input left the server mid-command, the PING's bytes
+ * are what completes (or breaks) that command, and the ECHO starts at a
+ * command boundary — the inputs here cannot swallow more than one 14-byte
+ * command (bulk lengths of at most 4, at most 3 arguments).
+ */
+const END_MARK = "probe-end-5f0c2a";
+const GUARD = "*1\r\n$4\r\nPING\r\n";
+const END = `*2\r\n$4\r\nECHO\r\n$${END_MARK.length}\r\n${END_MARK}\r\n`;
+const END_REPLY = `$${END_MARK.length}\r\n${END_MARK}\r\n`;
+
+/** Overall deadline of one probe: generous, it only bounds a server that neither answers nor closes. */
+const PROBE_DEADLINE_MS = 20_000;
+
+/**
+ * Inputs larger than this are left to the server alone until it closes: a
+ * server that reads them in several reads (Redis: 16 kB each) decides "too
+ * big" by how much it has read without a newline, so bytes sent after them
+ * must not arrive early.
+ */
+const SEND_MARKERS_AT_ONCE_MAX_BYTES = 4096;
+
+/**
+ * Sends `payload` on a fresh connection; returns what came back and whether
+ * the server closed. Waits on events only — the marker's echo or the close —
+ * never on a fixed pause, so a loaded machine changes nothing but the time.
+ */
 async function probe(
   port: number,
   payload: Buffer | string,
   chunkSize?: number,
 ): Promise<{ reply: string; closed: boolean }> {
   const client = await RawClient.connect(port);
-  const bytes = typeof payload === "string" ? Buffer.from(payload, "latin1") : payload;
-  if (chunkSize === undefined) {
-    client.write(bytes);
-  } else {
-    for (let offset = 0; offset < bytes.length; offset += chunkSize) {
-      client.write(bytes.subarray(offset, offset + chunkSize));
-      await new Promise((resolve) => setImmediate(resolve));
+  try {
+    const bytes = typeof payload === "string" ? Buffer.from(payload, "latin1") : payload;
+    if (chunkSize === undefined) {
+      client.write(bytes);
+    } else {
+      for (let offset = 0; offset < bytes.length; offset += chunkSize) {
+        client.write(bytes.subarray(offset, offset + chunkSize));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
+    if (bytes.length > SEND_MARKERS_AT_ONCE_MAX_BYTES) {
+      // Every such input here is one Redis refuses and closes on; if a server
+      // stays open, it still gets the markers (after the deadline) and is compared.
+      if (await client.waitClosed(PROBE_DEADLINE_MS))
+        return { reply: client.take().toString("latin1"), closed: true };
+    }
+    client.write(GUARD + END);
+    const data = await client.readUntil(
+      (buffer) => buffer.toString("latin1").endsWith(END_REPLY),
+      PROBE_DEADLINE_MS,
+    );
+    const reply = data.toString("latin1") + client.take().toString("latin1");
+    if (!client.closed && !reply.endsWith(END_REPLY))
+      throw new Error(
+        `port ${port} neither answered the end marker nor closed within ${PROBE_DEADLINE_MS} ms; got ${JSON.stringify(reply)}`,
+      );
+    return { reply, closed: client.closed };
+  } finally {
+    client.close();
   }
-  // A PING at the end tells "still open and answering" from "stopped listening".
-  await new Promise((resolve) => setTimeout(resolve, 30));
-  if (!client.closed) client.write("*1\r\n$4\r\nPING\r\n");
-  // Done when the PING was answered or the server closed; else (input left mid-command) after a pause.
-  const data = await client.readUntil(
-    (buffer) => buffer.toString("latin1").endsWith("+PONG\r\n"),
-    250,
-  );
-  const closed = client.closed || (await client.waitClosed(20));
-  const reply = data.toString("latin1") + client.take().toString("latin1");
-  client.close();
-  return { reply, closed };
 }
 
 const BIG = 70 * 1024;
@@ -81,6 +119,19 @@ describe("robustness", () => {
 
   it.each(MALFORMED)("answers %s as Redis does", async (_name, payload) => {
     const expected = await probe(redis.port, payload);
+    const actual = await probe(node.port, payload);
+    expect(actual).toEqual(expected);
+  });
+
+  // KNOWN BUG (packages/kv/src/server/resp-server.ts), kept visible: a protocol error in the
+  // same read as commands waiting behind an asynchronous one (EXISTS is always async) is
+  // answered before them, and they are dropped: Redis answers ":0", the unknown-command error
+  // for "$4", then the protocol error; the node skips the middle reply. Deterministic; the
+  // random test below finds it whenever it generates such an input. Remove `.fails` once fixed.
+  it.fails("answers commands queued behind an async command before a protocol error", async () => {
+    const payload = "EXISTS *1\r\n$4\r\n*1\r\n*1\r\n";
+    const expected = await probe(redis.port, payload);
+    expect(expected.reply).toContain("unknown command '$4'");
     const actual = await probe(node.port, payload);
     expect(actual).toEqual(expected);
   });

@@ -4,6 +4,8 @@
  * event-loop turns later — the worst case for atomicity — must still keep
  * INCR, SET NX, MSETNX and RENAME atomic across concurrent pipelined clients.
  */
+
+import { freePort } from "@scaleout/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KvNode } from "../src/node.js";
@@ -16,7 +18,6 @@ import type {
   StoredEntry,
   WriteOptions,
 } from "../src/storage/store.js";
-import { freePort } from "./helpers.js";
 
 const later = <T>(value: () => T): Promise<T> =>
   new Promise((resolve) => setTimeout(() => resolve(value()), Math.random() < 0.5 ? 0 : 1));

@@ -7,37 +7,21 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import type { ShellStatus } from "../../src/cluster-shell/index.js";
-import { CLI, tempDir } from "../helpers.js";
+import { CLI, portFree, portRuns, tempDir } from "../helpers.js";
 
 const run = promisify(execFile);
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** Three bases of 5 consecutive free ports below the ephemeral range (kv up uses base + i - 1). */
-async function portBases(): Promise<[number, number, number]> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const base = 20_000 + Math.floor(Math.random() * 10_000);
-    const ports = Array.from({ length: 15 }, (_, i) => base + Math.floor(i / 5) * 100 + (i % 5));
-    if ((await Promise.all(ports.map(portFree))).every(Boolean))
-      return [base, base + 100, base + 200];
-  }
-  throw new Error("no free port range");
-}
+/** Generous deadlines: five node processes on a loaded 2-core machine take a while. */
+const UP_START_TIMEOUT_MS = 120_000;
+const MEMBERS_UP_TIMEOUT_MS = 60_000;
 
 describe("scaleout kv up --nodes 5", () => {
   it("starts 5 node processes over 2 DCs, kv status shows the cluster, Ctrl-C stops it cleanly", async () => {
     const dir = tempDir("up-cluster");
-    const [port, httpPort, peerPort] = await portBases();
+    const [port, httpPort, peerPort] = (await portRuns(5, 3)) as [number, number, number];
     const child = spawn(
       process.execPath,
       [
@@ -60,25 +44,43 @@ describe("scaleout kv up --nodes 5", () => {
       { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } },
     );
     let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
+    let printed: () => void = () => {};
+    const collect = (chunk: Buffer) => {
       output += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
+      printed();
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
     const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
     try {
-      const deadline = Date.now() + 45_000;
-      while (!output.includes("Ctrl-C") && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      // Ready once it prints how to stop it; an exit or the (generous) deadline fails with the output.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`kv up printed no "Ctrl-C" within ${UP_START_TIMEOUT_MS} ms: ${output}`),
+            ),
+          UP_START_TIMEOUT_MS,
+        );
+        printed = () => {
+          if (!output.includes("Ctrl-C")) return;
+          clearTimeout(timer);
+          resolve();
+        };
+        void exited.then((code) => {
+          clearTimeout(timer);
+          reject(new Error(`kv up exited (${code}): ${output}`));
+        });
+        printed();
+      });
       expect(output).toContain("5-node cluster");
       for (let i = 0; i < 5; i += 1) expect(output).toContain(`redis-cli -p ${port + i}`);
       expect(output).toContain(`scaleout kv status --node 127.0.0.1:${port}`);
 
       const node = `127.0.0.1:${port + 4}`;
       let status: ShellStatus | undefined;
-      for (let i = 0; i < 100; i += 1) {
+      const membersDeadline = Date.now() + MEMBERS_UP_TIMEOUT_MS;
+      while (Date.now() < membersDeadline) {
         const { stdout } = await run(process.execPath, [
           CLI,
           "kv",
@@ -123,5 +125,5 @@ describe("scaleout kv up --nodes 5", () => {
     expect(output).toContain("stopped");
     // Every node process is gone: their ports are free again.
     for (let i = 0; i < 5; i += 1) expect(await portFree(port + i)).toBe(true);
-  }, 90_000);
+  }, 300_000);
 });

@@ -1,17 +1,10 @@
 /**
- * Seeded pseudo-random numbers for the simulation (mulberry32): the same seed
- * gives the same run, which is what makes a failing seed replay exactly.
+ * Seeded pseudo-random numbers for the simulation: @scaleout/bench's
+ * seededRandom (mulberry32), so the same seed gives the same run, which is
+ * what makes a failing seed replay exactly (it is the generator this file
+ * used to define, value for value).
  */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom } from "@scaleout/bench";
 
 export function randomInt(
   random: () => number,
