@@ -45,10 +45,12 @@ async function runAndKill(
   const lines = createInterface({ input: child.stdout! });
   let timer: NodeJS.Timeout | null = null;
   lines.on("line", (line) => {
-    if (line === "ready") {
-      timer = setTimeout(() => child.kill("SIGKILL"), killDelayMs);
-    } else if (line.startsWith("ack ")) {
+    // The kill delay counts from the first acknowledgement, not from "ready": on a loaded
+    // machine the first writes may take longer than the shortest delay, and the kill must
+    // land while writes are flowing.
+    if (line.startsWith("ack ")) {
       acked.add(line.slice(4));
+      timer ??= setTimeout(() => child.kill("SIGKILL"), killDelayMs);
     }
   });
   await exited;
