@@ -16,7 +16,17 @@ import {
   type LocalNode,
   setFault,
 } from "../../src/cluster-shell/index.js";
-import { CLI, tempDir } from "../helpers.js";
+import { CLI, portRuns, tempDir } from "../helpers.js";
+
+/** Base ports for LocalCluster: runs of `nodes` free ports (resp, http, peer). */
+async function portBases(nodes: number) {
+  const [respPortBase, httpPortBase, peerPortBase] = (await portRuns(nodes, 3)) as [
+    number,
+    number,
+    number,
+  ];
+  return { respPortBase, httpPortBase, peerPortBase };
+}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
@@ -59,9 +69,9 @@ describe("two data centers of real node processes", () => {
       dataRoot: dir,
       cliEntry: CLI,
       bind: "127.0.0.1",
-      respPortBase: 0,
-      httpPortBase: 0,
-      peerPortBase: 0,
+      // Port runs below the ephemeral range: a port from freePort() (base 0) can be taken by
+      // another process's outgoing connection before the node binds it, and the node exits.
+      ...(await portBases(4)),
       dcs: 2,
       mode: "siblings",
       appendfsync: "everysec",

@@ -14,7 +14,17 @@ import {
   type LocalNode,
   type ShellStatus,
 } from "../../src/cluster-shell/index.js";
-import { CLI, tempDir } from "../helpers.js";
+import { CLI, portRuns, tempDir } from "../helpers.js";
+
+/** Base ports for LocalCluster: runs of `nodes` free ports (resp, http, peer). */
+async function portBases(nodes: number) {
+  const [respPortBase, httpPortBase, peerPortBase] = (await portRuns(nodes, 3)) as [
+    number,
+    number,
+    number,
+  ];
+  return { respPortBase, httpPortBase, peerPortBase };
+}
 
 const TUNING = JSON.stringify({ antiEntropyIntervalMs: 20 });
 
@@ -87,9 +97,9 @@ describe("a cluster of real node processes", () => {
       dataRoot: dir,
       cliEntry: CLI,
       bind: "127.0.0.1",
-      respPortBase: 0,
-      httpPortBase: 0,
-      peerPortBase: 0,
+      // Port runs below the ephemeral range: a port from freePort() (base 0) can be taken by
+      // another process's outgoing connection before the node binds it, and the node exits.
+      ...(await portBases(5)),
       dcs: 1,
       mode: "siblings",
       appendfsync: "everysec",
