@@ -123,12 +123,10 @@ describe("robustness", () => {
     expect(actual).toEqual(expected);
   });
 
-  // KNOWN BUG (packages/kv/src/server/resp-server.ts), kept visible: a protocol error in the
-  // same read as commands waiting behind an asynchronous one (EXISTS is always async) is
-  // answered before them, and they are dropped: Redis answers ":0", the unknown-command error
-  // for "$4", then the protocol error; the node skips the middle reply. Deterministic; the
-  // random test below finds it whenever it generates such an input. Remove `.fails` once fixed.
-  it.fails("answers commands queued behind an async command before a protocol error", async () => {
+  // Regression: a protocol error in the same read as commands waiting behind an asynchronous
+  // one (EXISTS) must be answered after them, as Redis does (":0", the unknown-command error for
+  // "$4", then the protocol error); the node used to answer the error first and drop the middle.
+  it("answers commands queued behind an async command before a protocol error", async () => {
     const payload = "EXISTS *1\r\n$4\r\n*1\r\n*1\r\n";
     const expected = await probe(redis.port, payload);
     expect(expected.reply).toContain("unknown command '$4'");

@@ -72,13 +72,24 @@ export class RespConnection implements ClientState {
   private waiting: Buffer[][] = [];
   private waitingHead = 0;
   private running = false;
+  /**
+   * A protocol error parsed while earlier commands still wait their turn
+   * (sequential mode): Redis answers every command before the bad bytes, then
+   * the error, so the error is answered once the waiting queue has run.
+   */
+  private deferredProtocolError: Reply | undefined;
   private readonly onEvent = (event: ParseEvent): void => {
-    if (this.closing) return;
+    if (this.closing || this.deferredProtocolError !== undefined) return;
     if (event.kind === "command") {
       this.admit(event.args);
     } else if (event.kind === "protocolError") {
       this.server.logger.debug({ client: this.id, error: event.text }, "protocol error");
-      this.answer(error(`ERR ${sanitize(event.text)}`), this.protocol, true);
+      const reply = error(`ERR ${sanitize(event.text)}`);
+      if (this.running) {
+        this.deferredProtocolError = reply;
+        return;
+      }
+      this.answer(reply, this.protocol, true);
       this.closing = true;
     } else {
       this.server.logger.warn(
@@ -131,7 +142,7 @@ export class RespConnection implements ClientState {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closing) return;
+    if (this.closing || this.deferredProtocolError !== undefined) return;
     this.lastInteractionMs = Date.now();
     this.server.stats.totalNetInputBytes += chunk.length;
     this.parser.feed(chunk, this.onEvent);
@@ -175,6 +186,12 @@ export class RespConnection implements ClientState {
           if (this.waitingHead === this.waiting.length) {
             this.waiting = [];
             this.waitingHead = 0;
+            const deferred = this.deferredProtocolError;
+            if (!this.running && deferred !== undefined && !this.closing) {
+              this.deferredProtocolError = undefined;
+              this.answer(deferred, this.protocol, true);
+              this.closing = true;
+            }
           }
         }
       });
