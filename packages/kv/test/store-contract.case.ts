@@ -141,6 +141,34 @@ export function storeContract(open: () => Promise<StoreHarness>): void {
     }
   });
 
+  it("counts an expired key until lazy or active expiry removes it, as Redis's DBSIZE does", async () => {
+    const harness = await open();
+    const { store } = harness;
+    const put = (name: string, expiresAtMs: number) =>
+      store.put(Buffer.from(name), Buffer.from("v"), { expiresAtMs, flags: 0 });
+    try {
+      await put("live", 0);
+      // Already expired when written (SET k v EXAT <past>): not readable, but still counted.
+      await put("past", 1_000);
+      await put("later", 1_000_000 + 50);
+      expect(await store.count()).toBe(3);
+      const keys: string[] = [];
+      for await (const k of store.keys()) keys.push(Buffer.from(k).toString());
+      expect(keys.sort()).toEqual(["later", "live"]);
+      expect(await store.get(Buffer.from("past"))).toBeUndefined();
+      expect(await store.count()).toBe(2);
+      harness.advance(100);
+      expect(await store.count()).toBe(2);
+      let removed = 0;
+      for (let round = 0; round < 20 && removed < 1; round++)
+        removed += await store.activeExpireCycle();
+      expect(removed).toBe(1);
+      expect(await store.count()).toBe(1);
+    } finally {
+      await harness.close();
+    }
+  });
+
   it("removes expired keys in the active cycle", async () => {
     const harness = await open();
     const { store } = harness;
