@@ -401,3 +401,38 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+/** Base ports for a LocalCluster of `nodes` processes: runs of free ports (resp, http, peer). */
+export async function clusterPortBases(
+  nodes: number,
+): Promise<{ respPortBase: number; httpPortBase: number; peerPortBase: number }> {
+  const [respPortBase, httpPortBase, peerPortBase] = (await portRuns(nodes, 3)) as [
+    number,
+    number,
+    number,
+  ];
+  return { respPortBase, httpPortBase, peerPortBase };
+}
+
+/**
+ * Polls `probe` every 200 ms until it returns a value (errors count as "not
+ * yet"); throws naming `what` and the last error after `timeoutMs`.
+ */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${String(last)})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

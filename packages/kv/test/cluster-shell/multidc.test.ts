@@ -16,32 +16,7 @@ import {
   type LocalNode,
   setFault,
 } from "../../src/cluster-shell/index.js";
-import { CLI, portRuns, tempDir } from "../helpers.js";
-
-/** Base ports for LocalCluster: runs of `nodes` free ports (resp, http, peer). */
-async function portBases(nodes: number) {
-  const [respPortBase, httpPortBase, peerPortBase] = (await portRuns(nodes, 3)) as [
-    number,
-    number,
-    number,
-  ];
-  return { respPortBase, httpPortBase, peerPortBase };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${String(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+import { CLI, clusterPortBases, tempDir, until } from "../helpers.js";
 
 describe("two data centers of real node processes", () => {
   let cluster: LocalCluster;
@@ -71,7 +46,7 @@ describe("two data centers of real node processes", () => {
       bind: "127.0.0.1",
       // Port runs below the ephemeral range: a port from freePort() (base 0) can be taken by
       // another process's outgoing connection before the node binds it, and the node exits.
-      ...(await portBases(4)),
+      ...(await clusterPortBases(4)),
       dcs: 2,
       mode: "siblings",
       appendfsync: "everysec",
