@@ -273,8 +273,20 @@ describe("differential: our node vs redis-server", () => {
             });
             replies.push(normalize(args, reply));
           }
-          for (let i = 1; i < replies.length; i++)
-            replies[i] = tolerateClock(args, replies[0]!, replies[i]!);
+          for (let i = 1; i < replies.length; i++) {
+            const tolerated = tolerateClock(args, replies[0]!, replies[i]!);
+            if (
+              args[0]!.toUpperCase() === "INCRBYFLOAT" &&
+              JSON.stringify(replies[i]) !== JSON.stringify(replies[0]) &&
+              tolerated === replies[0]
+            ) {
+              // The documented double vs long double difference: the stored values differ in
+              // their low digits too, so give our node Redis's value and keep comparing exactly.
+              const stored = (replies[0] as { v: string }).v;
+              await servers[i]!.client.command("SET", args[1]!, stored, "KEEPTTL");
+            }
+            replies[i] = tolerated;
+          }
           expect({ args, memory: replies[1] }).toEqual({ args, memory: replies[0] });
           expect({ args, lsm: replies[2] }).toEqual({ args, lsm: replies[0] });
         }
@@ -294,13 +306,25 @@ describe("differential: our node vs redis-server", () => {
           for (const args of commands) replies.push(normalize(args, await server.client.read()));
           outputs.push(replies);
         }
+        // Compared up to the first INCRBYFLOAT whose result differs in its low digits (the
+        // documented double vs long double difference): past it the stored values differ, and a
+        // pipeline cannot be re-aligned midway as the sequential test does.
+        let comparable = commands.length;
         for (const output of outputs.slice(1)) {
           output.forEach((reply, index) => {
-            output[index] = tolerateClock(commands[index]!, outputs[0]![index]!, reply);
+            const expected = outputs[0]![index]!;
+            const tolerated = tolerateClock(commands[index]!, expected, reply);
+            if (
+              commands[index]![0]!.toUpperCase() === "INCRBYFLOAT" &&
+              JSON.stringify(reply) !== JSON.stringify(expected) &&
+              tolerated === expected
+            )
+              comparable = Math.min(comparable, index + 1);
+            output[index] = tolerated;
           });
         }
-        expect(outputs[1]).toEqual(outputs[0]);
-        expect(outputs[2]).toEqual(outputs[0]);
+        expect(outputs[1]!.slice(0, comparable)).toEqual(outputs[0]!.slice(0, comparable));
+        expect(outputs[2]!.slice(0, comparable)).toEqual(outputs[0]!.slice(0, comparable));
       }),
       { numRuns: 25, ...replay },
     );
