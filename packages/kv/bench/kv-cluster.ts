@@ -39,7 +39,6 @@ import {
 import { CLI_PATH, exitOf, freePort, stopChild, tempDir, waitForPort } from "@scaleout/testkit";
 
 const run = promisify(execFile);
-const CLI = CLI_PATH;
 /** How long the single node may take to listen. */
 const SINGLE_START_TIMEOUT_MS = 20_000;
 const CLIENTS = 50;
@@ -142,7 +141,7 @@ async function singleNode(dir: string): Promise<{ port: number; stop(): Promise<
   const child = spawn(
     process.execPath,
     [
-      CLI,
+      CLI_PATH,
       "kv",
       "node",
       "--engine",
@@ -188,7 +187,7 @@ function startCluster(
     readyTimeoutMs,
     nodes: 3,
     dataRoot: join(dir, name),
-    cliEntry: CLI,
+    cliEntry: CLI_PATH,
     bind: "127.0.0.1",
     respPortBase: 0,
     httpPortBase: 0,

@@ -27,7 +27,7 @@ export const CLI = CLI_PATH;
  * machine (CI, other suites spawning processes) starting Node and the engine
  * can take many seconds; a healthy start is not slowed by it.
  */
-export const NODE_START_TIMEOUT_MS = 60_000;
+const NODE_START_TIMEOUT_MS = 60_000;
 
 /** A fresh directory `scaleout-kv-<prefix>-XXXXXX` under the OS temp dir (the caller removes it). */
 export function tempDir(prefix: string): string {
@@ -35,7 +35,7 @@ export function tempDir(prefix: string): string {
 }
 
 /** `count` distinct free ports (freePort alone may hand out the same port twice). */
-export async function freePorts(count: number): Promise<number[]> {
+async function freePorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < count) ports.add(await freePort());
   return [...ports];
@@ -70,12 +70,10 @@ export interface Process {
   child: ChildProcess;
   dir: string;
   output: () => string;
-  /** Resolves with the output once it matches (fails if the process exits first or after timeoutMs). */
-  waitForOutput: (match: RegExp, timeoutMs?: number) => Promise<string>;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-function track(child: ChildProcess): Pick<Process, "output" | "waitForOutput"> & {
+function track(child: ChildProcess): Pick<NodeProcess, "output" | "waitForOutput"> & {
   exited: Promise<number | null>;
 } {
   let output = "";
@@ -133,7 +131,6 @@ export async function startRedis(): Promise<Process> {
     child: redis.process,
     dir: redis.dir,
     output: redis.output,
-    waitForOutput: () => Promise.reject(new Error("not collected for redis-server")),
     stop: async (signal: NodeJS.Signals = "SIGTERM") => {
       await redis.stop(signal === "SIGKILL");
       return exited;
@@ -152,12 +149,14 @@ export async function startMemcached(): Promise<Process> {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  const { output, waitForOutput, exited } = track(child);
+  const { output, exited } = track(child);
   await waitForPort(port, START_TIMEOUT_MS, { process: child, what: "memcached" });
-  return { port, child, dir: "", output, waitForOutput, stop: stopper(child, exited, undefined) };
+  return { port, child, dir: "", output, stop: stopper(child, exited, undefined) };
 }
 
 export interface NodeProcess extends Process {
+  /** Resolves with the output once it matches (fails if the process exits first or after timeoutMs). */
+  waitForOutput: (match: RegExp, timeoutMs?: number) => Promise<string>;
   memcachedPort: number;
   httpPort: number;
 }
@@ -299,7 +298,7 @@ export function encodeCommand(args: readonly (string | Buffer)[]): Buffer {
  * since it only bounds a wait that is already failing; a loaded machine must
  * not turn a slow answer into a failure.
  */
-export const REPLY_TIMEOUT_MS = 30_000;
+const REPLY_TIMEOUT_MS = 30_000;
 
 /** A raw RESP connection: send bytes, read whole replies, see when the server closes. */
 export class RawClient {

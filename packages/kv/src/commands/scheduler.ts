@@ -76,7 +76,8 @@ export class CommandScheduler implements Scheduler {
         return Promise.reject(error);
       }
       if (!(result instanceof Promise)) return result;
-      return scope.kind === "all" ? this.holdAll(result) : this.holdKeys(scope.keys, result);
+      // Nothing to wait for: the queue takes the locks at once and holds them until it settles.
+      return this.queue(scope, () => result);
     }
     return this.queue(scope, task);
   }
@@ -88,36 +89,10 @@ export class CommandScheduler implements Scheduler {
     return true;
   }
 
-  /** Locks `keys` until `running` (a task already started) settles. */
-  private holdKeys<T>(keys: readonly string[], running: Promise<T>): Promise<T> {
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    for (const key of keys) this.tails.set(key, done);
-    const result = this.track(() => running);
-    const finish = (): void => {
-      for (const key of keys) if (this.tails.get(key) === done) this.tails.delete(key);
-      release();
-    };
-    result.then(finish, finish);
-    return result;
-  }
-
-  /** Raises the barrier until `running` (a task already started) settles. */
-  private holdAll<T>(running: Promise<T>): Promise<T> {
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.barrier = done;
-    const result = this.track(() => running);
-    const finish = (): void => this.releaseBarrier(done, release);
-    result.then(finish, finish);
-    return result;
-  }
-
-  /** The slow path: wait for the commands ahead on the keys (or for everything, for "all"). */
+  /**
+   * Waits for the commands ahead on the keys (or for everything, for "all"),
+   * then runs `task`, holding the keys (or the barrier) until it settles.
+   */
   private queue<T>(scope: LockScope, task: () => T | Promise<T>): Promise<T> {
     const waits: Promise<void>[] = [];
     if (this.barrier !== undefined) waits.push(this.barrier);

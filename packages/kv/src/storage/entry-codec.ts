@@ -23,22 +23,22 @@ export const ENTRY_HEADER_BYTES = 21;
  * once, in front of the value).
  */
 export function encodeEntryHeader(entry: StoredEntry): Buffer {
-  const out = scratchHeader;
-  out[0] = ENTRY_FORMAT_VERSION;
-  out.writeUInt32BE(entry.flags >>> 0, 1);
-  out.writeDoubleBE(entry.expiresAtMs, 5);
-  out.writeDoubleBE(entry.cas, 13);
-  return out;
+  return writeHeader(scratchHeader, entry);
 }
 const scratchHeader = Buffer.alloc(ENTRY_HEADER_BYTES);
 
 export function encodeEntry(entry: StoredEntry): Uint8Array {
-  const out = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + entry.value.length);
+  const out = writeHeader(Buffer.allocUnsafe(ENTRY_HEADER_BYTES + entry.value.length), entry);
+  out.set(entry.value, ENTRY_HEADER_BYTES);
+  return out;
+}
+
+/** Writes the header of `entry` at the start of `out`; returns `out`. */
+function writeHeader(out: Buffer, entry: StoredEntry): Buffer {
   out[0] = ENTRY_FORMAT_VERSION;
   out.writeUInt32BE(entry.flags >>> 0, 1);
   out.writeDoubleBE(entry.expiresAtMs, 5);
   out.writeDoubleBE(entry.cas, 13);
-  out.set(entry.value, ENTRY_HEADER_BYTES);
   return out;
 }
 

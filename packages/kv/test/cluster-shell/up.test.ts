@@ -5,14 +5,11 @@
  * ownership, hint backlog, anti-entropy progress and transfers; Ctrl-C stops
  * every node and exits 0.
  */
-import { execFile, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { promisify } from "node:util";
+import { runCli, spawnCli } from "@scaleout/testkit";
 import { describe, expect, it } from "vitest";
 import type { ShellStatus } from "../../src/cluster-shell/index.js";
-import { CLI, portFree, portRuns, tempDir } from "../helpers.js";
-
-const run = promisify(execFile);
+import { portFree, portRuns, tempDir } from "../helpers.js";
 
 /** Generous deadlines: five node processes on a loaded 2-core machine take a while. */
 const UP_START_TIMEOUT_MS = 120_000;
@@ -22,73 +19,34 @@ describe("scaleout kv up --nodes 5", () => {
   it("starts 5 node processes over 2 DCs, kv status shows the cluster, Ctrl-C stops it cleanly", async () => {
     const dir = tempDir("up-cluster");
     const [port, httpPort, peerPort] = (await portRuns(5, 3)) as [number, number, number];
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        "kv",
-        "up",
-        "--nodes",
-        "5",
-        "--dcs",
-        "2",
-        "--data",
-        dir,
-        "--port",
-        String(port),
-        "--http-port",
-        String(httpPort),
-        "--peer-port",
-        String(peerPort),
-      ],
-      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } },
-    );
-    let output = "";
-    let printed: () => void = () => {};
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString();
-      printed();
-    };
-    child.stdout.on("data", collect);
-    child.stderr.on("data", collect);
-    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+    const up = spawnCli([
+      "kv",
+      "up",
+      "--nodes",
+      "5",
+      "--dcs",
+      "2",
+      "--data",
+      dir,
+      "--port",
+      String(port),
+      "--http-port",
+      String(httpPort),
+      "--peer-port",
+      String(peerPort),
+    ]);
     try {
       // Ready once it prints how to stop it; an exit or the (generous) deadline fails with the output.
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(
-              new Error(`kv up printed no "Ctrl-C" within ${UP_START_TIMEOUT_MS} ms: ${output}`),
-            ),
-          UP_START_TIMEOUT_MS,
-        );
-        printed = () => {
-          if (!output.includes("Ctrl-C")) return;
-          clearTimeout(timer);
-          resolve();
-        };
-        void exited.then((code) => {
-          clearTimeout(timer);
-          reject(new Error(`kv up exited (${code}): ${output}`));
-        });
-        printed();
-      });
-      expect(output).toContain("5-node cluster");
-      for (let i = 0; i < 5; i += 1) expect(output).toContain(`redis-cli -p ${port + i}`);
-      expect(output).toContain(`scaleout kv status --node 127.0.0.1:${port}`);
+      await up.waitForLine(/Ctrl-C/, UP_START_TIMEOUT_MS);
+      expect(up.stdout()).toContain("5-node cluster");
+      for (let i = 0; i < 5; i += 1) expect(up.stdout()).toContain(`redis-cli -p ${port + i}`);
+      expect(up.stdout()).toContain(`scaleout kv status --node 127.0.0.1:${port}`);
 
       const node = `127.0.0.1:${port + 4}`;
       let status: ShellStatus | undefined;
       const membersDeadline = Date.now() + MEMBERS_UP_TIMEOUT_MS;
       while (Date.now() < membersDeadline) {
-        const { stdout } = await run(process.execPath, [
-          CLI,
-          "kv",
-          "status",
-          "--node",
-          node,
-          "--json",
-        ]);
+        const { stdout } = await runCli(["kv", "status", "--node", node, "--json"]);
         status = JSON.parse(stdout) as ShellStatus;
         if (status.members.length === 5 && status.members.every((m) => m.up)) break;
         await new Promise((resolve) => setTimeout(resolve, 300));
@@ -103,7 +61,7 @@ describe("scaleout kv up --nodes 5", () => {
       // 256 partitions × N=3 over 5 nodes: ~154 each.
       expect(status!.partitionsOwned).toBeGreaterThan(100);
       expect(status!.partitionsOwned).toBeLessThan(220);
-      const { stdout: text } = await run(process.execPath, [CLI, "kv", "status", "--node", node]);
+      const { stdout: text } = await runCli(["kv", "status", "--node", node]);
       for (const section of [
         "members:",
         "n3       up",
@@ -118,11 +76,10 @@ describe("scaleout kv up --nodes 5", () => {
         expect(text).toContain(section);
       }
     } finally {
-      child.kill("SIGINT");
-      expect(await exited).toBe(0);
+      expect(await up.stop("SIGINT")).toBe(0);
       rmSync(dir, { recursive: true, force: true });
     }
-    expect(output).toContain("stopped");
+    expect(up.stdout()).toContain("stopped");
     // Every node process is gone: their ports are free again.
     for (let i = 0; i < 5; i += 1) expect(await portFree(port + i)).toBe(true);
   }, 300_000);
