@@ -698,10 +698,7 @@ export class LsmDatabase implements Database {
     this.checkOpen();
     const userKey = checkKey(key);
     const seq = this.readSequence(options?.snapshot);
-    let found: Lookup = lookupMemtable(this.mem, userKey, seq);
-    for (let i = this.imms.length - 1; found === undefined && i >= 0; i--) {
-      found = lookupMemtable(this.imms[i]!, userKey, seq);
-    }
+    const found = this.lookupInMemtables(userKey, seq);
     if (found !== undefined) return found === TOMBSTONE ? undefined : found;
     const version = this.pin();
     let pending: Lookup | Promise<Lookup>;
@@ -729,13 +726,17 @@ export class LsmDatabase implements Database {
 
   lookupMemtables(key: Uint8Array): Uint8Array | null | undefined {
     this.checkOpen();
-    const userKey = checkKey(key);
-    const seq = this.lastSeq;
+    const found = this.lookupInMemtables(checkKey(key), this.lastSeq);
+    return found === TOMBSTONE ? null : found;
+  }
+
+  /** The current memtable, then the immutable ones newest first: the first that knows `key` answers. */
+  private lookupInMemtables(userKey: Buffer, seq: number): Lookup {
     let found: Lookup = lookupMemtable(this.mem, userKey, seq);
     for (let i = this.imms.length - 1; found === undefined && i >= 0; i--) {
       found = lookupMemtable(this.imms[i]!, userKey, seq);
     }
-    return found === TOMBSTONE ? null : found;
+    return found;
   }
 
   /**

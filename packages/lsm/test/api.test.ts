@@ -1,18 +1,8 @@
-import { tempDir } from "@scaleout/testkit";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LsmErrorCode, MAX_KEY_SIZE_BYTES, open, WriteBatch } from "../src/index.js";
-import { bytes } from "./helpers/common.js";
+import { bytes, tempDirPerTest } from "./helpers/common.js";
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-
-function fresh(): string {
-  const t = tempDir("lsm");
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const fresh = tempDirPerTest();
 
 async function keysOf(iterator: AsyncIterable<[Uint8Array, Uint8Array]>): Promise<string[]> {
   const out: string[] = [];

@@ -20,7 +20,7 @@ import { exitOf, stopChild, tempDir } from "@scaleout/testkit";
 import * as fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Database, open, type SyncPolicy, WriteBatch } from "../src/index.js";
-import { collect } from "./helpers/common.js";
+import { collect, FlushCommand, tempDirPerTest } from "./helpers/common.js";
 import { valueFor } from "./helpers/crash-values.js";
 
 type ModelMap = Map<string, string>;
@@ -67,6 +67,16 @@ function expectedScan(
   if (options.reverse) entries.reverse();
   if (options.limit >= 0) entries = entries.slice(0, options.limit);
   return entries.map(([k, v]) => [hex(k), hex(v)]);
+}
+
+/** What a fresh open of `dir` holds, in key order (hex pairs, as collect gives them). */
+async function contentsAfterReopen(dir: string, policy: SyncPolicy): Promise<[string, string][]> {
+  const db = await open(dir, optionsFor(policy));
+  try {
+    return await collect(db.iterator());
+  } finally {
+    await db.close();
+  }
 }
 
 /** A buffered write is visible at once: lookupMemtables and lookup answer synchronously. */
@@ -237,14 +247,6 @@ class ScanCommand implements fc.AsyncCommand<ModelMap, Real> {
     `scan(gte=${this.gte}, lt=${this.lt}, reverse=${this.reverse}, limit=${this.limit})`;
 }
 
-class FlushCommand implements fc.AsyncCommand<ModelMap, Real> {
-  check = () => true;
-  async run(_model: ModelMap, real: Real): Promise<void> {
-    await real.db.flush();
-  }
-  toString = () => "flush()";
-}
-
 /** close() writes what is still buffered; everything is there after open. */
 class ReopenCommand implements fc.AsyncCommand<ModelMap, Real> {
   check = () => true;
@@ -284,15 +286,12 @@ const commands = [
       fc.integer({ min: -1, max: 10 }),
     )
     .map(([gte, lt, reverse, limit]) => new ScanCommand(gte, lt, reverse, limit)),
-  fc.constant(new FlushCommand()),
+  fc.constant(new FlushCommand<ModelMap>()),
   fc.constant(new ReopenCommand()),
 ];
 
 describe("buffered writes against a Map model", () => {
-  const cleanups: (() => void)[] = [];
-  afterAll(() => {
-    for (const cleanup of cleanups) cleanup();
-  });
+  const fresh = tempDirPerTest("lsm-buffered");
 
   for (const policy of ["everysec", "never"] as const) {
     it(`agrees with the model through buffered/queued writes, commits, reads, scans, flushes and reopens (${policy})`, async () => {
@@ -300,8 +299,7 @@ describe("buffered writes against a Map model", () => {
       let fallbacks = 0;
       await fc.assert(
         fc.asyncProperty(fc.commands(commands, { maxCommands: 120, size: "+1" }), async (cmds) => {
-          const { dir, cleanup } = tempDir("lsm-buffered");
-          cleanups.push(cleanup);
+          const dir = fresh();
           const real: Real = {
             db: await open(dir, optionsFor(policy)),
             dir,
@@ -322,7 +320,6 @@ describe("buffered writes against a Map model", () => {
             fallbacks += real.fallbacks;
           } finally {
             await real.db.close();
-            cleanup();
           }
         }),
         { numRuns: 30 },
@@ -334,9 +331,8 @@ describe("buffered writes against a Map model", () => {
   }
 
   it('refuses every buffered write under "always" and does nothing', async () => {
-    const { dir, cleanup } = tempDir("lsm-buffered");
-    cleanups.push(cleanup);
-    let db = await open(dir, optionsFor("always"));
+    const dir = fresh();
+    const db = await open(dir, optionsFor("always"));
     try {
       await db.put(Buffer.from("a"), Buffer.from("queued"));
       expect(db.putBuffered(Buffer.from("a"), Buffer.from("x"))).toBe(false);
@@ -353,18 +349,15 @@ describe("buffered writes against a Map model", () => {
       const logged = db.stats().logBytesWritten;
       expect(db.putBuffered(Buffer.from("d"), Buffer.from("x"))).toBe(false);
       expect(db.stats().logBytesWritten).toBe(logged);
-      await db.close();
-      db = await open(dir, optionsFor("always"));
-      expect(await collect(db.iterator())).toEqual([[hex("a"), hex("queued")]]);
     } finally {
       await db.close();
     }
+    expect(await contentsAfterReopen(dir, "always")).toEqual([[hex("a"), hex("queued")]]);
   });
 
   it("refuses buffered writes once close() has started, and writes what was buffered before", async () => {
-    const { dir, cleanup } = tempDir("lsm-buffered");
-    cleanups.push(cleanup);
-    let db = await open(dir, optionsFor("everysec"));
+    const dir = fresh();
+    const db = await open(dir, optionsFor("everysec"));
     expect(db.putBuffered(Buffer.from("before"), Buffer.from("1"))).toBe(true);
     const closing = db.close();
     expect(db.putBuffered(Buffer.from("after"), Buffer.from("2"))).toBe(false);
@@ -374,18 +367,11 @@ describe("buffered writes against a Map model", () => {
     );
     await closing;
     expect(db.putBuffered(Buffer.from("after"), Buffer.from("3"))).toBe(false);
-    db = await open(dir, optionsFor("everysec"));
-    try {
-      expect(await collect(db.iterator())).toEqual([[hex("before"), hex("1")]]);
-    } finally {
-      await db.close();
-    }
+    expect(await contentsAfterReopen(dir, "everysec")).toEqual([[hex("before"), hex("1")]]);
   });
 
   it("throws on invalid keys and values whatever the policy", async () => {
-    const { dir, cleanup } = tempDir("lsm-buffered");
-    cleanups.push(cleanup);
-    const db = await open(dir, optionsFor("always"));
+    const db = await open(fresh(), optionsFor("always"));
     try {
       expect(() => db.putBuffered(Buffer.alloc(0), Buffer.from("x"))).toThrow();
       expect(() => db.deleteBuffered(Buffer.alloc(0))).toThrow();

@@ -6,22 +6,12 @@
  */
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir } from "@scaleout/testkit";
 import * as fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LsmErrorCode, open } from "../src/index.js";
-import { bytes, collect, recordingLogger } from "./helpers/common.js";
+import { bytes, collect, recordingLogger, tempDirPerTest } from "./helpers/common.js";
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-
-function fresh(): string {
-  const { dir, cleanup } = tempDir("lsm");
-  cleanups.push(cleanup);
-  return dir;
-}
+const fresh = tempDirPerTest();
 
 function onlyFile(dir: string, suffix: string): string {
   const names = readdirSync(dir).filter(

@@ -8,7 +8,7 @@ import { tempDir } from "@scaleout/testkit";
 import * as fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Database, open, type Snapshot, WriteBatch } from "../src/index.js";
-import { collect } from "./helpers/common.js";
+import { collect, FlushCommand } from "./helpers/common.js";
 
 type ModelMap = Map<string, string>;
 
@@ -148,14 +148,6 @@ class SnapshotCommand implements fc.AsyncCommand<Model, Real> {
   toString = () => "snapshot()";
 }
 
-class FlushCommand implements fc.AsyncCommand<Model, Real> {
-  check = () => true;
-  async run(_model: Model, real: Real): Promise<void> {
-    await real.db.flush();
-  }
-  toString = () => "flush()";
-}
-
 class CompactCommand implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(_model: Model, real: Real): Promise<void> {
@@ -197,7 +189,7 @@ const commands = [
     )
     .map(([gte, lt, reverse, limit, s]) => new ScanCommand(gte, lt, reverse, limit, s)),
   fc.constant(new SnapshotCommand()),
-  fc.constant(new FlushCommand()),
+  fc.constant(new FlushCommand<Model>()),
   fc.constant(new CompactCommand()),
   fc.constant(new ReopenCommand()),
 ];

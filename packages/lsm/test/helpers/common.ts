@@ -1,4 +1,35 @@
 /** Small helpers shared by the engine's tests (temp directories come from @scaleout/testkit). */
+import { tempDir } from "@scaleout/testkit";
+import type * as fc from "fast-check";
+import { afterEach } from "vitest";
+import type { Database } from "../../src/index.js";
+
+/**
+ * Call at module or describe level: returns a function that makes a fresh
+ * temp directory, removed after each test.
+ */
+export function tempDirPerTest(prefix = "lsm"): () => string {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  });
+  return () => {
+    const { dir, cleanup } = tempDir(prefix);
+    cleanups.push(cleanup);
+    return dir;
+  };
+}
+
+/** Model-based test command: flush the memtable (the model does not change). */
+export class FlushCommand<Model extends object>
+  implements fc.AsyncCommand<Model, { db: Database }>
+{
+  check = () => true;
+  async run(_model: Model, real: { db: Database }): Promise<void> {
+    await real.db.flush();
+  }
+  toString = () => "flush()";
+}
 
 export function bytes(text: string): Buffer {
   return Buffer.from(text, "utf8");
