@@ -875,33 +875,26 @@ export class ClusterNode {
         break;
       case "transferProbe": {
         const tree = this.store.tree(message.partition);
-        const leaves: string[] = [];
-        for (let inner = 0; inner < MERKLE_INNER_COUNT; inner += 1)
-          leaves.push(...tree.leafHashesUnder(inner));
         this.send(out, from, nowMs, {
           type: "transferLeaves",
           transferId: message.transferId,
           partition: message.partition,
-          leaves,
+          leaves: Array.from({ length: MERKLE_BUCKETS_PER_PARTITION }, (_, b) => tree.leafHash(b)),
         });
         break;
       }
       case "transferLeaves": {
-        const transfer = [...this.transfersOut.values()].find(
-          (t) => t.transferId === message.transferId && t.to === from,
-        );
-        if (transfer === undefined || !transfer.isProbing) break;
+        // transfersOut is keyed by partition and destination (startTransfer).
+        const transfer = this.transfersOut.get(`${message.partition}/${from}`);
+        if (transfer?.transferId !== message.transferId || !transfer.isProbing) break;
         // Stream only the buckets whose hash differs (all of them for a new owner).
         const tree = this.store.tree(transfer.partition);
         const keys: string[] = [];
-        for (let inner = 0; inner < MERKLE_INNER_COUNT; inner += 1) {
-          tree.leafHashesUnder(inner).forEach((hash, i) => {
-            const bucket = inner * MERKLE_FANOUT + i;
-            if (message.leaves[bucket] !== hash)
-              keys.push(...this.store.keysInBucket(transfer.partition, bucket));
-          });
+        for (let bucket = 0; bucket < MERKLE_BUCKETS_PER_PARTITION; bucket += 1) {
+          if (message.leaves[bucket] !== tree.leafHash(bucket))
+            keys.push(...this.store.keysInBucket(transfer.partition, bucket));
         }
-        transfer.startStreaming(keys, nowMs);
+        transfer.startStreaming(keys);
         this.pumpLane(transfer.to, nowMs, out);
         break;
       }

@@ -98,7 +98,7 @@ export class PartitionTable {
 }
 
 /** Reorder a ring order so its first `n` nodes spread over DCs, then racks (see PartitionTable). */
-export function spreadHome(
+function spreadHome(
   order: readonly NodeId[],
   n: number,
   placement: ReadonlyMap<NodeId, MemberPlacementInfo>,

@@ -100,7 +100,7 @@ export class OutgoingTransfer {
   private queue: string[] = [];
   private queued = new Set<string>();
   /** Until the receiver's leaf hashes arrive: the probe's state (null once answered). */
-  private probe: { sentAtMs: number; deadlineMs: number; attempt: number } | null = null;
+  private probe: { deadlineMs: number; attempt: number } | null = null;
   private probing = true;
   private readonly dirty = new Set<string>();
   private readonly inFlight = new Map<number, InFlightBatch>();
@@ -137,11 +137,10 @@ export class OutgoingTransfer {
     return this.probing && (this.probe === null || nowMs >= this.probe.deadlineMs);
   }
 
-  /** The probe is (re)sent now; returns its attempt number. */
-  probeSent(nowMs: number, deadlineFor: (attempt: number) => number): number {
+  /** The probe is (re)sent now; `deadlineFor` gives the deadline of its attempt number. */
+  probeSent(deadlineFor: (attempt: number) => number): void {
     const attempt = (this.probe?.attempt ?? 0) + 1;
-    this.probe = { sentAtMs: nowMs, deadlineMs: deadlineFor(attempt), attempt };
-    return attempt;
+    this.probe = { deadlineMs: deadlineFor(attempt), attempt };
   }
 
   get probeInFlight(): boolean {
@@ -150,12 +149,10 @@ export class OutgoingTransfer {
 
   /**
    * The receiver's leaf hashes arrived: from now on send `keys` (the keys of
-   * the buckets that differ, sorted). Returns the probe's round trip if it was
-   * measured (first attempt), null otherwise or for a duplicate answer.
+   * the buckets that differ, sorted). A duplicate answer is ignored.
    */
-  startStreaming(keys: readonly string[], nowMs: number): { roundTripMs: number | null } | null {
-    if (!this.probing) return null;
-    const probe = this.probe;
+  startStreaming(keys: readonly string[]): void {
+    if (!this.probing) return;
     this.probing = false;
     this.probe = null;
     for (const key of keys) {
@@ -164,10 +161,6 @@ export class OutgoingTransfer {
       this.queued.add(key);
     }
     this.keysTotal = this.queue.length + this.dirty.size;
-    return {
-      roundTripMs:
-        probe !== null && probe.attempt === 1 ? Math.max(0, nowMs - probe.sentAtMs) : null,
-    };
   }
 
   /** A key of the partition changed locally: make sure its latest state is sent. */
@@ -176,10 +169,6 @@ export class OutgoingTransfer {
       this.dirty.add(key);
       if (!this.probing) this.keysTotal += 1;
     }
-  }
-
-  get inFlightCount(): number {
-    return this.inFlight.size;
   }
 
   /** Objects in unacknowledged batches. */
@@ -405,7 +394,7 @@ export function pumpLane(
   for (const transfer of transfers) {
     if (probesInFlight >= TRANSFER_PROBES_IN_FLIGHT) break;
     if (!transfer.probeDue(nowMs)) continue;
-    transfer.probeSent(nowMs, (attempt) => lane.deadlineFor(attempt, nowMs));
+    transfer.probeSent((attempt) => lane.deadlineFor(attempt, nowMs));
     probe(transfer);
     probesInFlight += 1;
   }

@@ -84,7 +84,7 @@ function drive(
       const ack = acks.shift()!;
       nowMs = Math.max(nowMs, ack.atMs);
       if (ack.sequence === -1) {
-        ack.transfer.startStreaming(partitions[ack.transfer.partition]!, nowMs);
+        ack.transfer.startStreaming(partitions[ack.transfer.partition]!);
       } else {
         const result = ack.transfer.acknowledge(ack.sequence, nowMs);
         if (result !== null) lane.onAcknowledged(result.roundTripMs);
@@ -193,7 +193,7 @@ describe("outgoing transfers through a lane", () => {
       () => (probes += 1),
     );
     expect(probes).toBe(2);
-    transfer.startStreaming([], OPTIONS.retryMs + 5);
+    transfer.startStreaming([]);
     expect(transfer.done).toBe(true);
     expect(sent).toEqual([]);
     expect(transfer.progress().keysTotal).toBe(0);
@@ -218,8 +218,7 @@ describe("outgoing transfers through a lane", () => {
     // acknowledges 1 ms after it handled a batch.
     const keys = Array.from({ length: 400 }, (_, i) => `k${String(i).padStart(3, "0")}`);
     const transfers = [0, 1, 2].map((p) => new OutgoingTransfer(`t${p}`, p, "n9", 133, 4));
-    for (const [p, t] of transfers.entries())
-      t.startStreaming(keys.slice(p * 133, p * 133 + 133), 0);
+    for (const [p, t] of transfers.entries()) t.startStreaming(keys.slice(p * 133, p * 133 + 133));
     const lane = new TransferLane("n9", OPTIONS);
     const acks: { atMs: number; transfer: OutgoingTransfer; sequence: number }[] = [];
     let receiverFreeAtMs = 0;

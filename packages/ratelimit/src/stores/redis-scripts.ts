@@ -18,7 +18,7 @@ import type { AlgorithmName } from "../policy.js";
 
 /**
  * Sets now (ARGV[1], else Redis TIME), grace and cost: how every script but
- * the fixed window's (which inlines a leaner copy) begins.
+ * FIXED_WINDOW_SERVER_CLOCK begins.
  */
 const CLOCK = `
 local now
@@ -119,24 +119,13 @@ return {allowed, math.floor((full - level) / unit), reset, retry, delay}
 // The fixed window with an injected clock (tests, replays): Redis expiry
 // cannot follow a clock Redis does not know, so the window start is kept in
 // the state. (On Redis's own clock, FIXED_WINDOW_SERVER_CLOCK below is used.)
-// The count lives in a hash
-// field named after the window start and is incremented optimistically (one
-// HINCRBY when admitted; a second one undoes it when denied, so denied
-// requests are not counted). The first hit of a window sets the expiry and
-// drops fields of older windows.
-const FIXED_WINDOW = `
+// The count lives in a hash field named after the window start and is
+// incremented optimistically (one HINCRBY when admitted; a second one undoes
+// it when denied, so denied requests are not counted). The first hit of a
+// window sets the expiry and drops fields of older windows.
+const FIXED_WINDOW = `${CLOCK}
 local call = redis.call
 local key = KEYS[1]
-local now
-local grace = 0
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-  grace = 600000
-else
-  local t = call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local cost = tonumber(ARGV[2])
 local limit, period = tonumber(ARGV[3]), tonumber(ARGV[4])
 local start = now - (now % period)
 local field = string.format('%d', start)
