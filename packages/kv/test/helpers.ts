@@ -4,6 +4,7 @@
  * for a port, temp directories, redis-server, stopping children), and a raw
  * RESP client that returns replies exactly as parsed from the wire.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
@@ -19,6 +20,7 @@ import {
   tempDir as testkitTempDir,
   waitForPort,
 } from "@scaleout/testkit";
+import { UP_STOP_TIMEOUT_MS } from "../src/cluster-shell/constants.js";
 
 export const CLI = CLI_PATH;
 
@@ -435,3 +437,10 @@ export async function until<T>(
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+/**
+ * How long a test lets `kv up` stop after Ctrl-C before killing it: longer than
+ * `kv up`'s own wait for its node processes, so a slow shutdown on a loaded
+ * machine still ends in `kv up`'s exit code rather than the test's SIGKILL.
+ */
+export const UP_STOP_GRACE_MS = UP_STOP_TIMEOUT_MS + 15_000;

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { canConnect, freePort, spawnCli, tempDir as testkitTempDir } from "@scaleout/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NodeProcess, portRuns, RawClient, startNode } from "./helpers.js";
+import { type NodeProcess, portRuns, RawClient, startNode, UP_STOP_GRACE_MS } from "./helpers.js";
 
 const run = promisify(execFile);
 
@@ -199,7 +199,7 @@ describe("limits and lifecycle", () => {
       const client = await RawClient.connect(port);
       expect(await client.command("SET", "up", "1")).toEqual({ t: "+", v: "OK" });
       client.close();
-      expect(await up.stop("SIGINT")).toBe(0);
+      expect(await up.stop("SIGINT", UP_STOP_GRACE_MS)).toBe(0);
       expect(up.stdout()).toContain("stopped");
     } finally {
       await up.stop("SIGKILL");
@@ -229,7 +229,7 @@ describe("limits and lifecycle", () => {
       const client = await RawClient.connect(port + 2);
       expect(await client.command("PING")).toEqual({ t: "+", v: "PONG" });
       client.close();
-      expect(await up.stop("SIGINT")).toBe(0);
+      expect(await up.stop("SIGINT", UP_STOP_GRACE_MS)).toBe(0);
       expect(up.stdout()).toContain("stopped");
       // Every node process is gone: nothing listens on their ports any more.
       for (let i = 0; i < 3; i++) expect(await canConnect(port + i)).toBe(false);

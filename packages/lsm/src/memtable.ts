@@ -12,7 +12,7 @@
  * Why not a skiplist (LevelDB's choice, and ours until this layout): an
  * insert walked ~30 string comparisons through scattered nodes, ~2.5 µs at
  * 40 k entries, and a write-heavy node spends most of its time there. Here an
- * insert is one map lookup (~0.3 µs); a point read is one map lookup plus a
+ * insert is one map lookup (~0.5 µs); a point read is one map lookup plus a
  * walk of the key's versions; the sort is paid once per iterator creation
  * (O(n) merge of what is already sorted plus O(m log m) for m new keys), and
  * for an immutable memtable once, at its flush.

@@ -91,8 +91,8 @@ export interface CliProcess {
    */
   waitForLine(match: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   waitForLine<T>(match: LineMatcher<T>, timeoutMs?: number): Promise<T>;
-  /** Sends `signal` (SIGKILL after a grace period) and returns the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Sends `signal` (SIGKILL after `graceMs`, default STOP_GRACE_MS) and returns the exit code. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
 
 /** Starts the CLI with stdout and stderr collected. */
@@ -190,6 +190,7 @@ export function spawnCli(args: readonly string[], options: CliOptions = {}): Cli
     stdout: () => stdout,
     stderr: () => stderr,
     waitForLine: waitForLine as CliProcess["waitForLine"],
-    stop: (signal: NodeJS.Signals = "SIGTERM") => stopChild(child, exited, signal),
+    stop: (signal: NodeJS.Signals = "SIGTERM", graceMs?: number) =>
+      stopChild(child, exited, signal, graceMs),
   };
 }

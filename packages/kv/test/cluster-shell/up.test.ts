@@ -9,7 +9,7 @@ import { rmSync } from "node:fs";
 import { runCli, spawnCli } from "@scaleout/testkit";
 import { describe, expect, it } from "vitest";
 import type { ShellStatus } from "../../src/cluster-shell/index.js";
-import { portFree, portRuns, tempDir } from "../helpers.js";
+import { portFree, portRuns, tempDir, UP_STOP_GRACE_MS } from "../helpers.js";
 
 /** Generous deadlines: five node processes on a loaded 2-core machine take a while. */
 const UP_START_TIMEOUT_MS = 120_000;
@@ -76,7 +76,7 @@ describe("scaleout kv up --nodes 5", () => {
         expect(text).toContain(section);
       }
     } finally {
-      expect(await up.stop("SIGINT")).toBe(0);
+      expect(await up.stop("SIGINT", UP_STOP_GRACE_MS)).toBe(0);
       rmSync(dir, { recursive: true, force: true });
     }
     expect(up.stdout()).toContain("stopped");
