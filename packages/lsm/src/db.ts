@@ -410,8 +410,8 @@ export class LsmDatabase implements Database {
     const size = batchRecordSize(batch);
     const log = this.log!;
     const offset = log.reserve(size);
-    const end = encodeBatchRecord(log.pendingChunk, offset, batch, this.lastSeq + 1);
-    this.applyBuffered(log.pendingChunk, offset, end, batch.count, batch.sizeBytes);
+    const end = encodeBatchRecord(log.pendingChunk, offset, batch, this.lastSeq + 1, this.mem);
+    this.noteBuffered(offset, end, batch.count, batch.sizeBytes);
     return true;
   }
 
@@ -443,17 +443,6 @@ export class LsmDatabase implements Database {
       this.version.levels[0]!.length < L0_SLOWDOWN_WRITES_TRIGGER &&
       this.lastSeq < MAX_SEQUENCE
     );
-  }
-
-  private applyBuffered(
-    chunk: Buffer,
-    offset: number,
-    end: number,
-    count: number,
-    userBytes: number,
-  ): void {
-    applyBatchPayload(chunk.subarray(offset + LOG_HEADER_BYTES, end), this.mem);
-    this.noteBuffered(offset, end, count, userBytes);
   }
 
   /** Bookkeeping after a buffered record was encoded and inserted into the memtable. */

@@ -30,24 +30,26 @@ import type { WriteBatch } from "./write-batch.js";
 /** Batch payload header: first sequence (6) + reserved (2) + count (4). Part of the file format. */
 export const BATCH_HEADER_BYTES = 12;
 
-/** Bytes one operation takes in a batch payload. */
-function operationSize(type: number, key: Buffer, value: Buffer | undefined): number {
-  let size = 1 + varintLength(key.length) + key.length;
-  if (type === TYPE_VALUE) size += varintLength(value!.length) + value!.length;
+/** Bytes one operation takes in a batch payload (a put's value is `valueLength` bytes). */
+function operationSize(type: number, keyLength: number, valueLength: number): number {
+  let size = 1 + varintLength(keyLength) + keyLength;
+  if (type === TYPE_VALUE) size += varintLength(valueLength) + valueLength;
   return size;
 }
 
 /** Bytes one batch takes as a log record. */
 export function batchRecordSize(batch: WriteBatch): number {
   let size = LOG_HEADER_BYTES + BATCH_HEADER_BYTES;
-  const { types, keys, values } = batch;
-  for (let i = 0; i < types.length; i++) size += operationSize(types[i]!, keys[i]!, values[i]);
+  const { types, keys, prefixes, values } = batch;
+  for (let i = 0; i < types.length; i++) {
+    size += operationSize(types[i]!, keys[i]!.length, prefixes[i]!.length + values[i]!.length);
+  }
   return size;
 }
 
 /** Bytes a one-operation batch takes as a log record (put/delete without a WriteBatch). */
 export function singleRecordSize(type: number, key: Buffer, value: Buffer): number {
-  return LOG_HEADER_BYTES + BATCH_HEADER_BYTES + operationSize(type, key, value);
+  return LOG_HEADER_BYTES + BATCH_HEADER_BYTES + operationSize(type, key.length, value.length);
 }
 
 /** Bytes a one-put record takes whose value is `valueLength` bytes. */
@@ -140,16 +142,40 @@ export function encodeSinglePutRecord(
   return sealRecord(out, offset, p);
 }
 
-/** Encodes `batch` as one log record at `offset` of `out`; returns the offset after it. */
+/**
+ * Encodes `batch` as one log record at `offset` of `out`; returns the offset
+ * after it. With `memtable`, also inserts each operation into it as it is
+ * written (keys and values as ranges of `out`, sequence `firstSeq + i`): the
+ * buffered write path, which would otherwise parse the record back.
+ */
 export function encodeBatchRecord(
   out: Buffer,
   offset: number,
   batch: WriteBatch,
   firstSeq: number,
+  memtable?: Memtable,
 ): number {
   let p = putBatchHeader(out, offset + LOG_HEADER_BYTES, firstSeq, batch.count);
-  const { types, keys, values } = batch;
-  for (let i = 0; i < types.length; i++) p = putOperation(out, p, types[i]!, keys[i]!, values[i]);
+  const { types, keys, prefixes, values } = batch;
+  for (let i = 0; i < types.length; i++) {
+    const type = types[i]!;
+    const key = keys[i]!;
+    out[p++] = type;
+    p = putVarint32(out, p, key.length);
+    const keyStart = p;
+    p += key.copy(out, p);
+    const keyEnd = p;
+    let valueStart = p;
+    if (type === TYPE_VALUE) {
+      const prefix = prefixes[i]!;
+      const value = values[i]!;
+      p = putVarint32(out, p, prefix.length + value.length);
+      valueStart = p;
+      p += prefix.copy(out, p);
+      p += value.copy(out, p);
+    }
+    memtable?.addRange(out, keyStart, keyEnd, firstSeq + i, type, out, valueStart, p);
+  }
   return sealRecord(out, offset, p);
 }
 

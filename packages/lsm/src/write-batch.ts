@@ -19,18 +19,39 @@ export class WriteBatch {
   /** @internal */ readonly types: number[] = [];
   /** @internal */ readonly keys: Buffer[] = [];
   /** @internal */ readonly values: Buffer[] = [];
+  /** @internal Bytes stored in front of each value (EMPTY for most puts). */
+  readonly prefixes: Buffer[] = [];
   /** @internal Sum of key and value lengths, checked against MAX_BATCH_SIZE_BYTES. */
   sizeBytes = 0;
 
   put(key: Uint8Array, value: Uint8Array): this {
     const k = checkKey(key);
     const v = checkValue(value);
-    this.add(TYPE_VALUE, k, v);
+    this.add(TYPE_VALUE, k, EMPTY, v);
+    return this;
+  }
+
+  /**
+   * Puts `prefix` followed by `value` as the key's value, without the caller
+   * concatenating them (a header in front of a payload): the bytes stored are
+   * exactly those of `put(key, concat(prefix, value))`.
+   */
+  putPrefixed(key: Uint8Array, prefix: Uint8Array, value: Uint8Array): this {
+    const k = checkKey(key);
+    const p = checkValue(prefix);
+    const v = checkValue(value);
+    if (p.length + v.length > MAX_VALUE_SIZE_BYTES) {
+      throw new LsmError(
+        LsmErrorCode.INVALID_ARGUMENT,
+        `value of ${p.length + v.length} bytes is larger than ${MAX_VALUE_SIZE_BYTES} (MAX_VALUE_SIZE_BYTES)`,
+      );
+    }
+    this.add(TYPE_VALUE, k, p, v);
     return this;
   }
 
   delete(key: Uint8Array): this {
-    this.add(TYPE_DELETION, checkKey(key), EMPTY);
+    this.add(TYPE_DELETION, checkKey(key), EMPTY, EMPTY);
     return this;
   }
 
@@ -38,6 +59,7 @@ export class WriteBatch {
     this.types.length = 0;
     this.keys.length = 0;
     this.values.length = 0;
+    this.prefixes.length = 0;
     this.sizeBytes = 0;
     return this;
   }
@@ -46,8 +68,8 @@ export class WriteBatch {
     return this.types.length;
   }
 
-  private add(type: number, key: Buffer, value: Buffer): void {
-    const size = this.sizeBytes + key.length + value.length;
+  private add(type: number, key: Buffer, prefix: Buffer, value: Buffer): void {
+    const size = this.sizeBytes + key.length + prefix.length + value.length;
     if (size > MAX_BATCH_SIZE_BYTES) {
       throw new LsmError(
         LsmErrorCode.INVALID_ARGUMENT,
@@ -57,6 +79,7 @@ export class WriteBatch {
     this.sizeBytes = size;
     this.types.push(type);
     this.keys.push(key);
+    this.prefixes.push(prefix);
     this.values.push(value);
   }
 }

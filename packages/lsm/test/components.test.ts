@@ -6,6 +6,7 @@ import { BlockBuilder } from "../src/block-builder.js";
 import { BlockCache } from "../src/block-cache.js";
 import { bloomHash, bloomMayContain, buildBloomFilter } from "../src/bloom.js";
 import { decoded, getVarint32, putVarint32, varintLength } from "../src/coding.js";
+import { TYPE_VALUE } from "../src/constants.js";
 import { compareInternal } from "../src/internal-key.js";
 import {
   applyBatchPayload,
@@ -162,6 +163,41 @@ describe("memtable", () => {
   });
 });
 
+describe("memtable hash index", () => {
+  it("finds every key and only those across index growth, including keys that are prefixes of others", () => {
+    const memtable = new Memtable(1);
+    const inserted = new Map<string, string>();
+    let seq = 1;
+    // 20 000 keys (the index doubles from 1 024 slots ~5 times) of lengths 0..9: prefixes,
+    // shared tails and keys that differ in one byte.
+    for (let i = 0; i < 20_000; i++) {
+      const key = Buffer.from(String(i * 7919).slice(0, 1 + (i % 9)), "latin1");
+      if (i % 11 === 0) key[0] = 0xff;
+      const value = Buffer.from(`v${i}`);
+      memtable.add(key, seq++, TYPE_VALUE, value);
+      inserted.set(key.toString("hex"), value.toString());
+    }
+    for (const [hex, value] of inserted) {
+      expect(memtable.get(Buffer.from(hex, "hex"), seq)?.value.toString()).toBe(value);
+    }
+    for (const absent of ["", "0123456789", "x", "\u00ff\u00ff", "9999999999"]) {
+      const key = Buffer.from(absent, "latin1");
+      if (!inserted.has(key.toString("hex"))) expect(memtable.get(key, seq)).toBeNull();
+    }
+    const it = memtable.iterator();
+    let count = 0;
+    let previous: Buffer | undefined;
+    for (it.seekToFirst(); it.valid(); it.next()) {
+      if (previous !== undefined && !previous.equals(it.key())) {
+        expect(Buffer.compare(previous, it.key())).toBeLessThan(0);
+      }
+      if (previous === undefined || !previous.equals(it.key())) count++;
+      previous = it.key();
+    }
+    expect(count).toBe(inserted.size);
+  });
+});
+
 describe("log records", () => {
   it("round-trip a batch into a memtable with consecutive sequence numbers", () => {
     fc.assert(
@@ -181,11 +217,48 @@ describe("log records", () => {
           expect(encodeBatchRecord(buffer, 0, batch, firstSeq)).toBe(buffer.length);
           const memtable = new Memtable(1);
           expect(applyBatchPayload(buffer.subarray(9), memtable)).toBe(firstSeq + ops.length - 1);
+          // The buffered path inserts while it encodes: the same record, the same memtable.
+          const direct = new Memtable(1);
+          const again = Buffer.alloc(buffer.length);
+          expect(encodeBatchRecord(again, 0, batch, firstSeq, direct)).toBe(buffer.length);
+          expect(again.equals(buffer)).toBe(true);
           ops.forEach(([key, value], i) => {
-            const node = memtable.get(key, firstSeq + i);
-            expect(node?.type).toBe(value === null ? 0 : 1);
-            if (value !== null) expect(Buffer.from(value).equals(node!.value)).toBe(true);
+            for (const table of [memtable, direct]) {
+              const node = table.get(key, firstSeq + i);
+              expect(node?.type).toBe(value === null ? 0 : 1);
+              if (value !== null) expect(Buffer.from(value).equals(node!.value)).toBe(true);
+            }
           });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("store a prefixed put exactly as a put of the concatenation", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(keyArb, fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 300 })),
+          {
+            minLength: 1,
+            maxLength: 20,
+          },
+        ),
+        (ops) => {
+          const prefixed = new WriteBatch();
+          const plain = new WriteBatch();
+          for (const [key, prefix, value] of ops) {
+            prefixed.putPrefixed(key, prefix, value);
+            plain.put(key, Buffer.concat([prefix, value]));
+          }
+          expect(batchRecordSize(prefixed)).toBe(batchRecordSize(plain));
+          expect(prefixed.sizeBytes).toBe(plain.sizeBytes);
+          const a = Buffer.alloc(batchRecordSize(plain));
+          const b = Buffer.alloc(a.length);
+          encodeBatchRecord(a, 0, plain, 7);
+          encodeBatchRecord(b, 0, prefixed, 7);
+          expect(b.equals(a)).toBe(true);
         },
       ),
       { numRuns: 100 },

@@ -154,5 +154,8 @@ export class CommandDispatcher {
 function lockScope(spec: CommandSpec, args: Buffer[]): LockScope {
   if (spec.wholeKeyspace === true) return ALL_KEYS;
   if (spec.firstKey === 0) return NO_LOCK;
-  return { kind: "keys", keys: keyPositions(spec, args.length).map((i) => toKey(args[i]!)) };
+  return {
+    kind: "lazyKeys",
+    list: () => keyPositions(spec, args.length).map((i) => toKey(args[i]!)),
+  };
 }

@@ -37,7 +37,18 @@ export interface Scheduler {
 export type LockScope =
   | { readonly kind: "none" }
   | { readonly kind: "keys"; readonly keys: readonly string[] }
+  /**
+   * The keys a command names, listed only if they are needed: when nothing
+   * is in flight and the command finishes at once (the common case on a
+   * node answering from memory), no key string is ever made.
+   */
+  | { readonly kind: "lazyKeys"; readonly list: () => readonly string[] }
   | { readonly kind: "all" };
+
+/** The scope's keys (computed now for a lazy scope). */
+function scopeKeys(scope: LockScope): readonly string[] {
+  return scope.kind === "keys" ? scope.keys : scope.kind === "lazyKeys" ? scope.list() : [];
+}
 
 export const NO_LOCK: LockScope = { kind: "none" };
 export const ALL_KEYS: LockScope = { kind: "all" };
@@ -65,9 +76,13 @@ export class CommandScheduler implements Scheduler {
    */
   run<T>(scope: LockScope, task: () => T | Promise<T>): T | Promise<T> {
     if (scope.kind === "none") return this.track(task);
+    if (scope.kind === "lazyKeys" && this.tails.size > 0) {
+      // Keys are needed to find what to wait for: list them once.
+      return this.run({ kind: "keys", keys: scope.list() }, task);
+    }
     if (
       this.barrier === undefined &&
-      (scope.kind === "all" ? this.tails.size === 0 : this.free(scope.keys))
+      (scope.kind !== "keys" ? this.tails.size === 0 : this.free(scope.keys))
     ) {
       let result: T | Promise<T>;
       try {
@@ -112,7 +127,7 @@ export class CommandScheduler implements Scheduler {
       );
       return result;
     }
-    const keys = scope.kind === "keys" ? scope.keys : [];
+    const keys = scopeKeys(scope);
     for (const key of keys) {
       const tail = this.tails.get(key);
       // A key may be listed twice (MSET k v k v): never wait on ourselves.

@@ -29,6 +29,7 @@ import {
   ENTRY_HEADER_BYTES,
   encodeEntry,
   encodeEntryHeader,
+  encodeEntryHeaders,
 } from "./entry-codec.js";
 import { toKey } from "./memory.js";
 import { RowCache } from "./row-cache.js";
@@ -238,7 +239,6 @@ export class LsmStore implements KeyValueStore {
   }
 
   putMany(items: readonly PutItem[]): undefined | Promise<void> {
-    const batch = new WriteBatch();
     for (const item of items) {
       if (item.value.length > LSM_MAX_VALUE_BYTES) {
         throw new StoreLimitError(
@@ -246,6 +246,7 @@ export class LsmStore implements KeyValueStore {
         );
       }
     }
+    const entries: StoredEntry[] = [];
     for (const item of items) {
       const entry: StoredEntry = {
         value: item.value,
@@ -254,8 +255,19 @@ export class LsmStore implements KeyValueStore {
         cas: item.options.cas ?? this.nextCas++,
       };
       if (entry.expiresAtMs !== 0) this.noteTtlWrite();
-      batch.put(item.key, encodeEntry(entry));
+      entries.push(entry);
       this.uncache(item.key);
+    }
+    // Each value goes into the log record behind its header: no concatenated copy.
+    const headers = encodeEntryHeaders(entries);
+    const batch = new WriteBatch();
+    for (let i = 0; i < items.length; i++) {
+      const start = i * ENTRY_HEADER_BYTES;
+      batch.putPrefixed(
+        items[i]!.key,
+        headers.subarray(start, start + ENTRY_HEADER_BYTES),
+        items[i]!.value,
+      );
     }
     if (this.db.writeBuffered(batch)) return undefined;
     const done = (): void => {
