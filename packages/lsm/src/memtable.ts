@@ -24,14 +24,13 @@
  * moved or freed while the memtable lives, so iterators stay valid while
  * inserts continue.
  *
- * The index hashes the key bytes themselves (open addressing over typed
- * arrays): a JavaScript Map would need a string per lookup, and with 100 k
- * keys its lookup cost ~640 ns against ~280 ns here (random keys, mostly
- * cache misses). Records get their key as a latin1 string only when they are
- * first sorted: latin1 maps every byte to one UTF-16 code unit of the same
- * value, so JavaScript's string order is exactly bytewise order.
+ * The index hashes the key bytes themselves (key-index.ts: typed arrays,
+ * no string per lookup). Records get their key as a latin1 string only when
+ * they are first sorted: latin1 maps every byte to one UTF-16 code unit of
+ * the same value, so JavaScript's string order is exactly bytewise order.
  */
 import type { InternalIterator } from "./internal-iterator.js";
+import { hashBytes, KeyIndex } from "./key-index.js";
 
 /** Bookkeeping per entry (version object, map slot, record share), counted in the size bound. */
 const NODE_OVERHEAD_BYTES = 64;
@@ -76,60 +75,20 @@ class KeyRecord {
   constructor(readonly key: Buffer) {}
 }
 
-/**
- * A 32-bit hash of `source[start, end)`: murmur3's block mix over 4 bytes at
- * a time and its finalizer, so the low bits (the slot) depend on every byte.
- */
-function hashBytes(source: Buffer, start: number, end: number): number {
-  let h = end - start;
-  let i = start;
-  for (; i + 4 <= end; i += 4) {
-    let k = source[i]! | (source[i + 1]! << 8) | (source[i + 2]! << 16) | (source[i + 3]! << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  let k = 0;
-  for (let shift = 0; i < end; i++, shift += 8) k |= source[i]! << shift;
-  k = Math.imul(k, 0xcc9e2d51);
-  h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
-
-/** Initial slots of the hash index (a power of two; doubles at half full). */
-const INITIAL_INDEX_SLOTS = 1024;
-
-/** Whether `key` holds the same bytes as `source[start, end)` (short keys: a loop beats a native call). */
-function sameBytes(key: Buffer, source: Buffer, start: number, end: number): boolean {
-  const length = end - start;
-  if (key.length !== length) return false;
-  for (let i = length - 1; i >= 0; i--) if (key[i] !== source[start + i]) return false;
-  return true;
-}
-
 function byText(a: KeyRecord, b: KeyRecord): number {
   return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
 }
 
 export class Memtable {
-  /** Every record, by record number (insertion order). */
+  /** Every record, by its number in `index` (insertion order). */
   private readonly records: KeyRecord[] = [];
-  /** Hash of each record's key, by record number. */
-  private hashes = new Int32Array(INITIAL_INDEX_SLOTS / 2);
-  /** Open addressing, linear probing: record number + 1 per slot, 0 = empty. */
-  private slots = new Int32Array(INITIAL_INDEX_SLOTS);
+  private readonly index = new KeyIndex();
   /** Records in key order, as of the last `sortedRecords()` call. */
   private sorted: KeyRecord[] = [];
   /** Records created since then, in insertion order. */
   private unsorted: KeyRecord[] = [];
-  /** The record last read or written (records are never removed, so it stays valid). */
-  private lastRecord: KeyRecord | null = null;
+  /** Number of the record last read or written, or -1 (records are never removed). */
+  private lastId = -1;
   approximateSizeBytes = 0;
   entryCount = 0;
   /** Highest sequence number inserted, 0 if empty. */
@@ -162,19 +121,21 @@ export class Memtable {
     valueEnd: number,
   ): void {
     // A read-modify-write (INCR) inserts the key it just read: skip the string and the hash lookup.
-    let record: KeyRecord | null = this.lastRecord;
-    if (record === null || !sameBytes(record.key, keySource, keyStart, keyEnd)) {
+    let id = this.lastId;
+    if (id < 0 || !this.index.holds(id, keySource, keyStart, keyEnd)) {
       const hash = hashBytes(keySource, keyStart, keyEnd);
-      record = this.find(keySource, keyStart, keyEnd, hash);
-      if (record === null) {
-        record = new KeyRecord(keySource.subarray(keyStart, keyEnd));
-        this.insertRecord(record, hash);
-        this.unsorted.push(record);
-        // The key is held twice: the bytes and (once sorted) the latin1 string.
-        this.approximateSizeBytes += 2 * (keyEnd - keyStart);
+      id = this.index.find(keySource, keyStart, keyEnd, hash);
+      if (id < 0) {
+        id = this.index.add(keySource, keyStart, keyEnd, hash);
+        const fresh = new KeyRecord(keySource.subarray(keyStart, keyEnd));
+        this.records.push(fresh);
+        this.unsorted.push(fresh);
+        // The key is held three times: in the log chunk, in the index and (once sorted) as a string.
+        this.approximateSizeBytes += 3 * (keyEnd - keyStart);
       }
-      this.lastRecord = record;
+      this.lastId = id;
     }
+    const record = this.records[id]!;
     const version = new MemtableVersion(record, seq, type, valueSource, valueStart, valueEnd);
     const newest = record.newest;
     if (newest === null) {
@@ -202,53 +163,12 @@ export class Memtable {
    * `type` to tell a value from a tombstone.
    */
   get(key: Buffer, seq: number): MemtableVersion | null {
-    const record = this.find(key, 0, key.length, hashBytes(key, 0, key.length));
-    if (record === null) return null;
-    this.lastRecord = record;
-    let version = record.newest;
+    const id = this.index.find(key, 0, key.length, hashBytes(key, 0, key.length));
+    if (id < 0) return null;
+    this.lastId = id;
+    let version = this.records[id]!.newest;
     while (version !== null && version.seq > seq) version = version.older;
     return version;
-  }
-
-  /** The record whose key is `source[start, end)` (hashing to `hash`), or null. */
-  private find(source: Buffer, start: number, end: number, hash: number): KeyRecord | null {
-    const slots = this.slots;
-    const mask = slots.length - 1;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const id = slots[slot]! - 1;
-      if (id < 0) return null;
-      if (this.hashes[id] === hash) {
-        const record = this.records[id]!;
-        if (sameBytes(record.key, source, start, end)) return record;
-      }
-    }
-  }
-
-  private insertRecord(record: KeyRecord, hash: number): void {
-    const id = this.records.length;
-    this.records.push(record);
-    if (id >= this.hashes.length) {
-      const grown = new Int32Array(this.hashes.length * 2);
-      grown.set(this.hashes);
-      this.hashes = grown;
-    }
-    this.hashes[id] = hash;
-    // At most half full, so probes stay short.
-    if (2 * this.records.length > this.slots.length) this.rehash(this.slots.length * 2);
-    else this.place(this.slots, id, hash);
-  }
-
-  private place(slots: Int32Array, id: number, hash: number): void {
-    const mask = slots.length - 1;
-    let slot = hash & mask;
-    while (slots[slot] !== 0) slot = (slot + 1) & mask;
-    slots[slot] = id + 1;
-  }
-
-  private rehash(size: number): void {
-    const slots = new Int32Array(size);
-    for (let id = 0; id < this.records.length; id++) this.place(slots, id, this.hashes[id]!);
-    this.slots = slots;
   }
 
   iterator(): InternalIterator {

@@ -8,6 +8,7 @@ import { bloomHash, bloomMayContain, buildBloomFilter } from "../src/bloom.js";
 import { decoded, getVarint32, putVarint32, varintLength } from "../src/coding.js";
 import { TYPE_VALUE } from "../src/constants.js";
 import { compareInternal } from "../src/internal-key.js";
+import { hashBytes, KeyIndex } from "../src/key-index.js";
 import {
   applyBatchPayload,
   batchRecordSize,
@@ -159,6 +160,33 @@ describe("memtable", () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe("key index", () => {
+  it("numbers keys like a Map does, across growth of slots, arrays and arena", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 12 }), { minLength: 1, maxLength: 3000 }),
+        (keys) => {
+          const index = new KeyIndex();
+          const model = new Map<string, number>();
+          for (const key of keys) {
+            const hex = Buffer.from(key).toString("hex");
+            const hash = hashBytes(key, 0, key.length);
+            const found = index.find(key, 0, key.length, hash);
+            expect(found).toBe(model.get(hex) ?? -1);
+            if (found < 0) model.set(hex, index.add(key, 0, key.length, hash));
+          }
+          expect(index.size).toBe(model.size);
+          for (const [hex, id] of model) {
+            const key = Buffer.from(hex, "hex");
+            expect(index.find(key, 0, key.length, hashBytes(key, 0, key.length))).toBe(id);
+          }
+        },
+      ),
+      { numRuns: 30 },
     );
   });
 });
