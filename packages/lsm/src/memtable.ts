@@ -141,8 +141,9 @@ export class Memtable {
     if (newest === null) {
       record.newest = version;
       record.oldest = version;
-    } else if (seq > newest.seq) {
-      // The common case: writes arrive in sequence order.
+    } else if (seq > this.largestSeq || seq > newest.seq) {
+      // The common case: writes arrive in sequence order (checked first without
+      // reading the newest version, a likely cache miss).
       version.older = newest;
       record.newest = version;
     } else {
