@@ -713,6 +713,10 @@ export class LsmDatabase implements Database {
     );
   }
 
+  get flushCount(): number {
+    return this.counters.flushCount;
+  }
+
   lookupMemtables(key: Uint8Array): Uint8Array | null | undefined {
     this.checkOpen();
     const found = this.lookupInMemtables(checkKey(key), this.lastSeq);

@@ -17,7 +17,7 @@ import {
   type Reply,
   ZERO,
 } from "../resp/reply.js";
-import type { PutItem, StoredEntry } from "../storage/store.js";
+import type { PutItem, StoredEntry, WriteOptions } from "../storage/store.js";
 import {
   formatHumanFloat,
   INT64_MAX,
@@ -361,10 +361,13 @@ export async function mgetCommand(context: CommandContext, args: Buffer[]): Prom
 function pairs(args: Buffer[]): PutItem[] {
   const items: PutItem[] = [];
   for (let i = 1; i < args.length; i += 2) {
-    items.push({ key: args[i]!, value: args[i + 1]!, options: { expiresAtMs: 0, flags: 0 } });
+    items.push({ key: args[i]!, value: args[i + 1]!, options: NO_EXPIRY });
   }
   return items;
 }
+
+/** Write options of a plain write over RESP (stores only read them). */
+const NO_EXPIRY: WriteOptions = Object.freeze({ expiresAtMs: 0, flags: 0 });
 
 export function msetCommand(context: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
   if (args.length % 2 === 0) return wrongArity(context.spec.name);

@@ -71,8 +71,8 @@ export class LsmStore implements KeyValueStore {
   private readonly cursors = new Map<string, Uint8Array>();
   private readonly rowCache: RowCache;
   private nextCursor = 1;
-  /** Writes so far (any key): a table read that overlapped one is not cached. */
-  private writes = 0;
+  /** The engine's flush count the row cache's entries were read at (see `validRowCache`). */
+  private rowCacheFlushes = 0;
   /** CAS values start at the wall clock in µs so they keep growing across restarts. */
   private nextCas = Date.now() * 1000;
   private expired = 0;
@@ -127,8 +127,10 @@ export class LsmStore implements KeyValueStore {
    * hot set of a write-heavy node) is then one hash lookup and a header
    * decode, its value a view into the engine's memory (log chunks are never
    * rewritten), and it never enters the row cache. The row cache holds
-   * entries read from tables only; every write updates or drops a cached key,
-   * so a cached entry is the newest wherever the memtables lack the key.
+   * entries read from tables only, and only until the next flush: a write
+   * lands in a memtable, which is asked first, and reaches the tables only
+   * by a flush — so writes never touch the row cache (no key string, no
+   * lookup per write), and a cached entry is the tables' answer until then.
    */
   get(key: Uint8Array): StoredEntry | undefined | Promise<StoredEntry | undefined> {
     const recent = this.db.lookupMemtables(key);
@@ -138,7 +140,7 @@ export class LsmStore implements KeyValueStore {
       if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= this.clock()) return this.expire(key);
       return entry;
     }
-    if (this.rowCache.size === 0) return this.readTables(key, undefined);
+    if (!this.validRowCache()) return this.readTables(key, undefined);
     const name = toKey(key);
     const cached = this.rowCache.get(name);
     if (cached === undefined) return this.readTables(key, name);
@@ -150,14 +152,27 @@ export class LsmStore implements KeyValueStore {
     key: Uint8Array,
     name: string | undefined,
   ): StoredEntry | undefined | Promise<StoredEntry | undefined> {
+    const flushes = this.db.flushCount;
     const raw = this.db.lookup(key);
     if (raw instanceof Promise) {
-      // A write of the key while the block is read would make the result stale:
-      // it is returned (the read began first) but cached only if nothing was written meanwhile.
-      const writes = this.writes;
-      return raw.then((found) => this.admit(key, name, found, writes === this.writes));
+      // A flush while the block is read may have made the result stale: it is
+      // returned (the read began first) but cached only if no flush finished meanwhile.
+      return raw.then((found) => this.admit(key, name, found, flushes === this.db.flushCount));
     }
     return this.admit(key, name, raw, true);
+  }
+
+  /**
+   * Empties the row cache when a flush finished since its entries were read
+   * (a flushed write may have replaced any of them); false when it is empty.
+   */
+  private validRowCache(): boolean {
+    const flushes = this.db.flushCount;
+    if (flushes !== this.rowCacheFlushes) {
+      this.rowCache.clear();
+      this.rowCacheFlushes = flushes;
+    }
+    return this.rowCache.size > 0;
   }
 
   /** Decodes what the engine returned from its tables, caches it, or expires it. */
@@ -177,18 +192,16 @@ export class LsmStore implements KeyValueStore {
       flags: decoded.flags,
       cas: decoded.cas,
     };
-    if (cache) this.rowCache.set(name ?? toKey(key), entry);
+    if (cache) {
+      this.validRowCache();
+      this.rowCache.set(name ?? toKey(key), entry);
+    }
     return entry;
   }
 
-  /** Drops `key` from the row cache (no key string when the cache is empty); counts a write. */
-  private uncache(key: Uint8Array): void {
-    this.writes++;
-    if (this.rowCache.size > 0) this.rowCache.delete(toKey(key));
-  }
-
   private expire(key: Uint8Array): undefined | Promise<undefined> {
-    this.uncache(key);
+    // The tombstone shadows a cached copy, but not before an unbuffered delete applies.
+    if (this.rowCache.size > 0) this.rowCache.delete(toKey(key));
     this.expired++;
     if (this.db.deleteBuffered(key)) return undefined;
     return this.db.delete(key).then(() => undefined);
@@ -218,24 +231,9 @@ export class LsmStore implements KeyValueStore {
       cas: options.cas ?? this.nextCas++,
     };
     if (entry.expiresAtMs !== 0) this.noteTtlWrite();
-    this.writes++;
-    if (this.rowCache.size > 0) {
-      // A cached key gets the new entry (a copy: `value` may be a view into a socket chunk);
-      // an uncached one stays out, the next read finds it in the memtable.
-      const name = toKey(key);
-      if (this.rowCache.has(name))
-        this.rowCache.update(name, { ...entry, value: Buffer.from(value) });
-    }
     // The header goes straight into the log record in front of the value: no concatenation.
     if (this.db.putBuffered(key, value, encodeEntryHeader(entry))) return entry;
-    const done = (): StoredEntry => {
-      this.uncache(key);
-      return entry;
-    };
-    return this.db.put(key, encodeEntry(entry)).then(done, (error: unknown) => {
-      done();
-      throw error;
-    });
+    return this.db.put(key, encodeEntry(entry)).then(() => entry);
   }
 
   putMany(items: readonly PutItem[]): undefined | Promise<void> {
@@ -256,7 +254,6 @@ export class LsmStore implements KeyValueStore {
       };
       if (entry.expiresAtMs !== 0) this.noteTtlWrite();
       entries.push(entry);
-      this.uncache(item.key);
     }
     // Each value goes into the log record behind its header: no concatenated copy.
     const headers = encodeEntryHeaders(entries);
@@ -270,13 +267,7 @@ export class LsmStore implements KeyValueStore {
       );
     }
     if (this.db.writeBuffered(batch)) return undefined;
-    const done = (): void => {
-      for (const item of items) this.uncache(item.key);
-    };
-    return this.db.write(batch).then(done, (error: unknown) => {
-      done();
-      throw error;
-    });
+    return this.db.write(batch);
   }
 
   delete(key: Uint8Array): boolean | Promise<boolean> {
@@ -288,7 +279,6 @@ export class LsmStore implements KeyValueStore {
   }
 
   private remove(key: Uint8Array): boolean | Promise<boolean> {
-    this.uncache(key);
     if (this.db.deleteBuffered(key)) return true;
     return this.db.delete(key).then(() => true);
   }
@@ -373,7 +363,6 @@ export class LsmStore implements KeyValueStore {
     }
     if (pending > 0) await this.db.write(batch);
     this.cursors.clear();
-    this.writes++;
     this.rowCache.clear();
   }
 
@@ -423,7 +412,7 @@ export class LsmStore implements KeyValueStore {
         if (raw === undefined) return;
         const expiresAtMs = decodeExpiry(raw);
         if (expiresAtMs !== 0 && expiresAtMs <= this.clock()) {
-          this.uncache(key);
+          if (this.rowCache.size > 0) this.rowCache.delete(toKey(key));
           if (!this.db.deleteBuffered(key)) await this.db.delete(key);
           this.expired++;
           removed++;

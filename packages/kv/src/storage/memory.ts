@@ -64,6 +64,9 @@ export class MemoryStore implements KeyValueStore {
   private readonly lfuBuckets: Set<MemoryEntry>[] = [];
   private readonly cursors = new Map<string, Iterator<MemoryEntry>>();
   private nextCursor = 1;
+  /** The last key object looked up and what it found (see `find`). */
+  private lastFoundKey: Uint8Array | undefined;
+  private lastFound: MemoryEntry | undefined;
   private usedBytes = 0;
   private nextCas = 1;
   private evicted = 0;
@@ -96,8 +99,7 @@ export class MemoryStore implements KeyValueStore {
   }
 
   get(key: Uint8Array): StoredEntry | undefined {
-    const name = toKey(key);
-    const entry = this.entries.get(name);
+    const entry = this.find(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= this.clock()) {
       this.remove(entry);
@@ -109,12 +111,16 @@ export class MemoryStore implements KeyValueStore {
   }
 
   put(key: Uint8Array, value: Uint8Array, options: WriteOptions): StoredEntry {
-    const name = toKey(key);
+    return snapshot(this.store(key, value, options));
+  }
+
+  /** Stores the entry; returns it live (callers outside the engine get a snapshot). */
+  private store(key: Uint8Array, value: Uint8Array, options: WriteOptions): MemoryEntry {
     // A copy: `value` is usually a view into a socket chunk, which must not be pinned.
     const stored = Buffer.allocUnsafe(value.length);
     stored.set(value);
-    const sizeBytes = name.length + stored.length + ENTRY_OVERHEAD_BYTES;
-    const existing = this.entries.get(name);
+    const sizeBytes = key.length + stored.length + ENTRY_OVERHEAD_BYTES;
+    const existing = this.find(key);
     const cas = options.cas ?? this.nextCas++;
     if (existing !== undefined) {
       this.usedBytes += sizeBytes - existing.sizeBytes;
@@ -124,8 +130,9 @@ export class MemoryStore implements KeyValueStore {
       existing.cas = cas;
       this.setExpiry(existing, options.expiresAtMs);
       this.touch(existing);
-      return snapshot(existing);
+      return existing;
     }
+    const name = toKey(key);
     const entry = new MemoryEntry(name, stored, 0, options.flags, cas, sizeBytes);
     this.entries.set(name, entry);
     entry.slot = this.slots.length;
@@ -136,15 +143,37 @@ export class MemoryStore implements KeyValueStore {
       entry.lfuAccessMinutes = this.nowMinutes();
       this.lfuBuckets[entry.lfuCounter]!.add(entry);
     }
-    return snapshot(entry);
+    return entry;
+  }
+
+  /**
+   * The live entry named `key`. A read-modify-write (INCR, APPEND, GETSET)
+   * looks its key up twice with the same argument: the second time is
+   * answered from the first (checked byte for byte, and only while the entry
+   * is still stored), saving a key string and a hash lookup.
+   */
+  private find(key: Uint8Array): MemoryEntry | undefined {
+    const last = this.lastFound;
+    if (
+      key === this.lastFoundKey &&
+      last !== undefined &&
+      last.slot !== -1 &&
+      sameKey(last.key, key)
+    ) {
+      return last;
+    }
+    const entry = this.entries.get(toKey(key));
+    this.lastFoundKey = key;
+    this.lastFound = entry;
+    return entry;
   }
 
   putMany(items: readonly PutItem[]): void {
-    for (const item of items) this.put(item.key, item.value, item.options);
+    for (const item of items) this.store(item.key, item.value, item.options);
   }
 
   delete(key: Uint8Array): boolean {
-    const entry = this.entries.get(toKey(key));
+    const entry = this.find(key);
     if (entry === undefined) return false;
     this.remove(entry);
     if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= this.clock()) {
@@ -209,6 +238,8 @@ export class MemoryStore implements KeyValueStore {
   }
 
   clear(): void {
+    this.lastFound = undefined;
+    this.lastFoundKey = undefined;
     this.entries.clear();
     this.slots.length = 0;
     this.volatile.length = 0;
@@ -331,6 +362,13 @@ export class MemoryStore implements KeyValueStore {
   private nowMinutes(): number {
     return Math.floor(this.clock() / 60_000);
   }
+}
+
+/** Whether the latin1 key string `name` holds the bytes of `key`. */
+function sameKey(name: string, key: Uint8Array): boolean {
+  if (name.length !== key.length) return false;
+  for (let i = key.length - 1; i >= 0; i--) if (name.charCodeAt(i) !== key[i]) return false;
+  return true;
 }
 
 /** Entries are mutated in place on overwrite; callers get an immutable copy of the fields. */

@@ -1,8 +1,9 @@
 /**
- * A write-through cache of decoded entries in front of the lsm engine (what
- * RocksDB calls a row cache): hot keys are read without touching the
- * memtable, block cache or tables. Every write of LsmStore goes through it,
- * so it never disagrees with the engine. Bounded by bytes (key + value +
+ * A cache of decoded entries read from the lsm engine's tables (what RocksDB
+ * calls a row cache): hot keys that are in no memtable are read without
+ * touching the block cache or the tables. LsmStore asks the memtables first
+ * and empties this cache whenever a flush finishes, so it never disagrees
+ * with the engine (lsm.ts). Bounded by bytes (key + value +
  * ROW_CACHE_ENTRY_OVERHEAD_BYTES each), least recently used out first — a JS
  * Map kept in recency order.
  */
@@ -43,23 +44,6 @@ export class RowCache {
       if (oldest.done === true) break;
       this.delete(oldest.value);
     }
-  }
-
-  has(key: string): boolean {
-    return this.entries.has(key);
-  }
-
-  /** Replaces the entry of a cached key (a write); a key not cached stays uncached. */
-  update(key: string, entry: StoredEntry): void {
-    const old = this.entries.get(key);
-    if (old === undefined) return;
-    const sizeBytes = key.length + entry.value.length + ROW_CACHE_ENTRY_OVERHEAD_BYTES;
-    if (sizeBytes > this.capacityBytes / 8) {
-      this.delete(key);
-      return;
-    }
-    this.entries.set(key, entry);
-    this.sizeBytes += entry.value.length - old.value.length;
   }
 
   delete(key: string): void {
