@@ -455,6 +455,8 @@ export async function setrangeCommand(context: CommandContext, args: Buffer[]): 
 
 /** Deltas the double fast path takes: |stored| < 10^15 plus this stays exact (< 2^53). */
 const SMALL_DELTA_MAX = 1_000_000_000n;
+/** Stored values the double fast path takes (what parseSmallInteger accepts: at most 15 digits). */
+const SMALL_VALUE_LIMIT = 1e15;
 
 /**
  * string2ll for values of at most 15 characters, as a double (exact below
@@ -483,19 +485,27 @@ function parseSmallInteger(value: Uint8Array): number | undefined {
   return negative ? -result : result;
 }
 
+/**
+ * INCR and friends. `smallDelta` is `delta` as a number when it is small
+ * (|delta| <= SMALL_DELTA_MAX), else undefined: the common case then adds in
+ * doubles, and reads the stored number (StoredEntry.integer) instead of
+ * parsing the value's digits when the engine kept it.
+ */
 function incrementBy(
   context: CommandContext,
   key: Uint8Array,
   delta: bigint,
+  smallDelta: number | undefined,
 ): Reply | Promise<Reply> {
   return andThen(context.store.get(key), (existing) => {
-    // Fast path in doubles: a small stored value and a small delta (INCR, DECR, INCRBY 5).
-    const small = existing === undefined ? 0 : parseSmallInteger(existing.value);
-    if (small !== undefined && delta >= -SMALL_DELTA_MAX && delta <= SMALL_DELTA_MAX) {
-      const next = small + Number(delta);
+    const small =
+      existing === undefined ? 0 : (existing.integer ?? parseSmallInteger(existing.value));
+    if (small !== undefined && smallDelta !== undefined && Math.abs(small) < SMALL_VALUE_LIMIT) {
+      const next = small + smallDelta;
       const stored = context.store.put(key, Buffer.from(String(next), "latin1"), {
         expiresAtMs: existing?.expiresAtMs ?? 0,
         flags: existing?.flags ?? 0,
+        integer: next,
       });
       const reply = integer(next);
       return stored instanceof Promise ? stored.then(() => reply) : reply;
@@ -520,8 +530,9 @@ function incrementBy(
 }
 
 export function incrCommand(sign: 1n | -1n) {
+  const smallDelta = Number(sign);
   return (context: CommandContext, args: Buffer[]): Reply | Promise<Reply> =>
-    incrementBy(context, args[1]!, sign);
+    incrementBy(context, args[1]!, sign, smallDelta);
 }
 
 export function incrbyCommand(sign: 1n | -1n) {
@@ -529,7 +540,10 @@ export function incrbyCommand(sign: 1n | -1n) {
     const delta = parseInt64(args[2]!);
     if (delta === undefined) return NOT_INTEGER;
     if (sign === -1n && delta === INT64_MIN) return DECREMENT_OVERFLOW;
-    return incrementBy(context, args[1]!, delta * sign);
+    const signed = delta * sign;
+    const small =
+      signed >= -SMALL_DELTA_MAX && signed <= SMALL_DELTA_MAX ? Number(signed) : undefined;
+    return incrementBy(context, args[1]!, signed, small);
   };
 }
 

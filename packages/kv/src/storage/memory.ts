@@ -38,6 +38,7 @@ class MemoryEntry implements StoredEntry {
   volatileSlot = -1;
   lfuCounter = LFU_INIT_VALUE;
   lfuAccessMinutes = 0;
+  integer: number | undefined = undefined;
   constructor(
     readonly key: string,
     public value: Uint8Array,
@@ -64,8 +65,10 @@ export class MemoryStore implements KeyValueStore {
   private readonly lfuBuckets: Set<MemoryEntry>[] = [];
   private readonly cursors = new Map<string, Iterator<MemoryEntry>>();
   private nextCursor = 1;
-  /** The last key object looked up and what it found (see `find`). */
+  /** The last key object looked up, a copy of its bytes, and what it found (see `find`). */
   private lastFoundKey: Uint8Array | undefined;
+  private readonly lastFoundBytes = Buffer.alloc(LAST_KEY_COPY_BYTES);
+  private lastFoundLength = 0;
   private lastFound: MemoryEntry | undefined;
   private usedBytes = 0;
   private nextCas = 1;
@@ -128,12 +131,14 @@ export class MemoryStore implements KeyValueStore {
       existing.sizeBytes = sizeBytes;
       existing.flags = options.flags;
       existing.cas = cas;
+      existing.integer = options.integer;
       this.setExpiry(existing, options.expiresAtMs);
       this.touch(existing);
       return existing;
     }
     const name = toKey(key);
     const entry = new MemoryEntry(name, stored, 0, options.flags, cas, sizeBytes);
+    entry.integer = options.integer;
     this.entries.set(name, entry);
     entry.slot = this.slots.length;
     this.slots.push(entry);
@@ -149,8 +154,9 @@ export class MemoryStore implements KeyValueStore {
   /**
    * The live entry named `key`. A read-modify-write (INCR, APPEND, GETSET)
    * looks its key up twice with the same argument: the second time is
-   * answered from the first (checked byte for byte, and only while the entry
-   * is still stored), saving a key string and a hash lookup.
+   * answered from the first (checked byte for byte against a copy of the key
+   * taken then — the caller may have reused its buffer — and only while the
+   * entry is still stored), saving a key string and a hash lookup.
    */
   private find(key: Uint8Array): MemoryEntry | undefined {
     const last = this.lastFound;
@@ -158,13 +164,19 @@ export class MemoryStore implements KeyValueStore {
       key === this.lastFoundKey &&
       last !== undefined &&
       last.slot !== -1 &&
-      sameKey(last.key, key)
+      sameBytes(this.lastFoundBytes, this.lastFoundLength, key)
     ) {
       return last;
     }
     const entry = this.entries.get(toKey(key));
-    this.lastFoundKey = key;
     this.lastFound = entry;
+    if (entry !== undefined && key.length <= LAST_KEY_COPY_BYTES) {
+      this.lastFoundKey = key;
+      this.lastFoundBytes.set(key);
+      this.lastFoundLength = key.length;
+    } else {
+      this.lastFoundKey = undefined;
+    }
     return entry;
   }
 
@@ -364,16 +376,25 @@ export class MemoryStore implements KeyValueStore {
   }
 }
 
-/** Whether the latin1 key string `name` holds the bytes of `key`. */
-function sameKey(name: string, key: Uint8Array): boolean {
-  if (name.length !== key.length) return false;
-  for (let i = key.length - 1; i >= 0; i--) if (name.charCodeAt(i) !== key[i]) return false;
+/** Keys up to this long are remembered for the next lookup (longer ones are looked up each time). */
+const LAST_KEY_COPY_BYTES = 256;
+
+/** Whether `copy[0, length)` holds the bytes of `key`. */
+function sameBytes(copy: Buffer, length: number, key: Uint8Array): boolean {
+  if (length !== key.length) return false;
+  for (let i = length - 1; i >= 0; i--) if (copy[i] !== key[i]) return false;
   return true;
 }
 
 /** Entries are mutated in place on overwrite; callers get an immutable copy of the fields. */
 function snapshot(entry: MemoryEntry): StoredEntry {
-  return { value: entry.value, expiresAtMs: entry.expiresAtMs, flags: entry.flags, cas: entry.cas };
+  return {
+    value: entry.value,
+    expiresAtMs: entry.expiresAtMs,
+    flags: entry.flags,
+    cas: entry.cas,
+    integer: entry.integer,
+  };
 }
 
 function removeFromDense(

@@ -26,6 +26,12 @@ export interface StoredEntry {
   readonly flags: number;
   /** memcached CAS unique: changes on every write of the key. */
   readonly cas: number;
+  /**
+   * The value as a number, when its writer stored an integer (INCR's result):
+   * exactly the number the value's digits spell. Redis's int encoding — a
+   * read-modify-write need not read the value's bytes. Engines may omit it.
+   */
+  readonly integer?: number | undefined;
 }
 
 export interface WriteOptions {
@@ -33,6 +39,8 @@ export interface WriteOptions {
   flags: number;
   /** Keep this CAS instead of assigning a new one (memcached touch/gat change only the expiry). */
   cas?: number;
+  /** `value` spells this integer (see StoredEntry.integer); engines may ignore it. */
+  integer?: number;
 }
 
 export interface PutItem {
