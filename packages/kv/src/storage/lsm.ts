@@ -32,7 +32,7 @@ import {
   encodeEntryHeaders,
 } from "./entry-codec.js";
 import { toKey } from "./memory.js";
-import { RowCache } from "./row-cache.js";
+import { CachedRow, RowCache } from "./row-cache.js";
 import {
   type Clock,
   type KeyValueStore,
@@ -186,12 +186,12 @@ export class LsmStore implements KeyValueStore {
     const decoded = decodeEntry(raw);
     if (decoded.expiresAtMs !== 0 && decoded.expiresAtMs <= this.clock()) return this.expire(key);
     // Copy out of the engine's memory so the cache does not pin blocks.
-    const entry: StoredEntry = {
-      value: Buffer.from(decoded.value),
-      expiresAtMs: decoded.expiresAtMs,
-      flags: decoded.flags,
-      cas: decoded.cas,
-    };
+    const entry = new CachedRow(
+      Buffer.from(decoded.value),
+      decoded.expiresAtMs,
+      decoded.flags,
+      decoded.cas,
+    );
     if (cache) {
       this.validRowCache();
       this.rowCache.set(name ?? toKey(key), entry);
