@@ -125,6 +125,12 @@ for (const engine of ["memory", "lsm"] as const) {
       expect((await redisCli(node.port, "GET", "cli")).trim()).toBe("value");
       expect((await redisCli(node.port, "-3", "HELLO", "3")).trim()).toContain("proto");
       expect(await redisCli(node.port, "INFO", "keyspace")).toMatch(/db0:keys=\d+/);
+      // Engine internals: the lsm engine's levels, flushes, caches; nothing for memory.
+      const storage = await redisCli(node.port, "INFO", "storage");
+      expect(storage).toContain(`engine:${engine}`);
+      if (engine === "lsm")
+        expect(storage).toMatch(/lsm_levels:\d+(,\d+){6}\r?\n[\s\S]*lsm_flushes:\d+/);
+      else expect(storage).not.toContain("lsm_");
       expect((await redisCli(node.port, "--scan", "--pattern", "cli")).trim()).toBe("cli");
       const inline = await RawClient.connect(node.port);
       inline.write('SET "inline key" "a\\x41b"\r\nGET "inline key"\r\n');

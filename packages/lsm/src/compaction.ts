@@ -26,7 +26,9 @@
  * the key (nothing older is left for it to hide, so it cannot resurrect a value).
  */
 import {
-  COMPACTION_YIELD_EVERY_ENTRIES,
+  MERGE_CLOCK_CHECK_ENTRIES,
+  MERGE_MIN_SLICE_MS,
+  MERGE_SLICE_SHARE,
   L0_COMPACTION_TRIGGER,
   LEVEL_SIZE_MULTIPLIER,
   LEVEL1_MAX_BYTES,
@@ -155,6 +157,9 @@ export async function writeSortedRun(
   // Sequence of the previous entry for the same user key; Infinity at a new key.
   let previousSeqForKey = Number.POSITIVE_INFINITY;
   let processed = 0;
+  let sliceStart = performance.now();
+  // How long the event loop ran other work during the last yield.
+  let elsewhereMs = 0;
   try {
     while (source.valid()) {
       const key = source.key();
@@ -189,10 +194,15 @@ export async function writeSortedRun(
         const pending = builder.add(key, seq, type, source.value());
         if (pending !== undefined) await pending;
       }
-      if (++processed % COMPACTION_YIELD_EVERY_ENTRIES === 0) {
-        if (options.shouldStop()) throw new MergeStopped();
-        // Let foreground reads and writes run between chunks of merging.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+      if (++processed % MERGE_CLOCK_CHECK_ENTRIES === 0) {
+        const now = performance.now();
+        if (now - sliceStart >= Math.max(MERGE_MIN_SLICE_MS, elsewhereMs * MERGE_SLICE_SHARE)) {
+          if (options.shouldStop()) throw new MergeStopped();
+          // Let foreground reads and writes run between slices of merging.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+          elsewhereMs = sliceStart - now;
+        }
       }
       const moved = source.next();
       if (moved !== undefined) await moved;

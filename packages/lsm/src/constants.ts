@@ -66,8 +66,19 @@ export const TARGET_TABLE_SIZE_BYTES = 2 * MIB;
  * user writes at a write amplification of ~6.
  */
 export const DEFAULT_COMPACTION_RATE_BYTES_PER_SECOND = 128 * MIB;
-/** Compaction yields to the event loop after this many merged entries, so reads and writes interleave. */
-export const COMPACTION_YIELD_EVERY_ENTRIES = 2048;
+/**
+ * A merge (flush or compaction) runs in slices and yields to the event loop
+ * between them, so reads and writes interleave. A slice lasts
+ * MERGE_SLICE_SHARE times as long as the event loop spent on other work
+ * during the previous yield (at least MERGE_MIN_SLICE_MS): on a busy node the
+ * merge gets a third of the thread instead of one fixed slice per turn. With
+ * fixed 2048-entry slices a 64 MiB flush under a pipelined MSET load took
+ * ~280 turns of ~25 ms, writers filled the next memtables first and stalled.
+ */
+export const MERGE_SLICE_SHARE = 0.5;
+export const MERGE_MIN_SLICE_MS = 1;
+/** Entries merged between two looks at the clock. */
+export const MERGE_CLOCK_CHECK_ENTRIES = 256;
 /** Table files are written through a buffer of this size: one write(2) per 256 KiB. */
 export const TABLE_WRITE_BUFFER_BYTES = 256 * KIB;
 /** Compaction reads its inputs in chunks of this size (sequential readahead, bypassing the cache). */

@@ -18,7 +18,8 @@ const DEFAULT_SECTIONS = [
   "replication",
   "keyspace",
 ];
-const ALL_SECTIONS = [...DEFAULT_SECTIONS, "commandstats"];
+/** `storage` (engine internals) is ours, not Redis's: only in INFO all / INFO storage. */
+const ALL_SECTIONS = [...DEFAULT_SECTIONS, "commandstats", "storage"];
 
 /** Builds INFO text for the requested sections (default, all, everything, or names). */
 export async function buildInfo(
@@ -119,6 +120,8 @@ async function infoSection(context: CommandContext, section: string): Promise<st
           `calls=${calls}`,
         ]),
       );
+    case "storage":
+      return lines("Storage", [["engine", context.store.engine], ...storeStats.engine]);
     case "keyspace": {
       const keys = storeStats.keys ?? (await context.store.count());
       const expires = storeStats.keysWithExpiry;

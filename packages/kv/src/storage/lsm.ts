@@ -431,7 +431,36 @@ export class LsmStore implements KeyValueStore {
       maxMemoryBytes: 0,
       evictedKeys: 0,
       expiredKeys: this.expired,
+      engine: this.engineFields(),
     };
+  }
+
+  private engineFields(): [string, string | number][] {
+    const s = this.db.stats();
+    return [
+      ["lsm_levels", s.levels.map((level) => level.tables).join(",")],
+      ["lsm_level_bytes", s.levels.map((level) => level.sizeBytes).join(",")],
+      ["lsm_memtable_bytes", s.memtableSizeBytes],
+      ["lsm_immutable_memtables", s.immutableMemtables],
+      ["lsm_last_sequence", s.lastSequence],
+      ["lsm_flushes", s.flush.count],
+      ["lsm_flush_bytes", s.flush.bytesWritten],
+      ["lsm_compactions", s.compaction.count],
+      ["lsm_compaction_bytes_read", s.compaction.bytesRead],
+      ["lsm_compaction_bytes_written", s.compaction.bytesWritten],
+      ["lsm_write_amplification", s.writeAmplification.toFixed(2)],
+      ["lsm_write_stall_slowdowns", s.writeStalls.slowdowns],
+      ["lsm_write_stall_stops", s.writeStalls.stops],
+      ["lsm_write_stall_ms", s.writeStalls.stallMs],
+      ["lsm_block_cache_hits", s.blockCache.hits],
+      ["lsm_block_cache_misses", s.blockCache.misses],
+      ["lsm_block_cache_bytes", s.blockCache.sizeBytes],
+      ["lsm_bloom_useful", s.bloom.useful],
+      ["lsm_bloom_false_positives", s.bloom.falsePositive],
+      ["lsm_row_cache_entries", this.rowCache.size],
+      ["lsm_row_cache_bytes", this.rowCache.usedBytes],
+      ["lsm_background_error", s.backgroundError ?? ""],
+    ];
   }
 
   async flush(): Promise<void> {

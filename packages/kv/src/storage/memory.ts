@@ -303,6 +303,7 @@ export class MemoryStore implements KeyValueStore {
       maxMemoryBytes: this.maxMemoryBytes,
       evictedKeys: this.evicted,
       expiredKeys: this.expired,
+      engine: [],
     };
   }
 

@@ -63,6 +63,12 @@ export interface StoreStats {
   maxMemoryBytes: number;
   evictedKeys: number;
   expiredKeys: number;
+  /**
+   * Engine internals for `INFO storage` as field/value pairs (the lsm
+   * engine's levels, flushes, compactions, write stalls and caches); empty
+   * when the engine has none to report.
+   */
+  engine: [string, string | number][];
 }
 
 export interface KeyValueStore {
