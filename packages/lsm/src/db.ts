@@ -265,6 +265,8 @@ export class LsmDatabase implements Database {
     // Replay the commit logs that are newer than the last flush, oldest first.
     logs.sort((a, b) => a - b);
     const recovered = new Memtable(0);
+    // Nothing reads it but the flush below: replayed overwrites need no older versions.
+    recovered.overwriteInPlace = true;
     for (const number of logs) {
       const path = filePath(this.dir, logFileName(number));
       const records = await readLogRecords(path, (tail) => {
@@ -299,6 +301,7 @@ export class LsmDatabase implements Database {
     const logNumber = this.nextFileNumber++;
     this.log = await LogWriter.create(filePath(this.dir, logFileName(logNumber)), logNumber);
     this.mem = new Memtable(logNumber);
+    this.mem.overwriteInPlace = this.openReaders === 0;
     await this.applyEdit(new Set(), added, logNumber);
     this.pendingOutputs.clear();
     await this.deleteObsoleteFiles();
@@ -651,6 +654,7 @@ export class LsmDatabase implements Database {
     this.log = next;
     this.imms.push(this.mem);
     this.mem = new Memtable(number);
+    this.mem.overwriteInPlace = this.openReaders === 0;
     // The old log must be durable per policy until its memtable reaches a table.
     await previous.close(this.options.syncPolicy !== "never");
     this.scheduleBackgroundWork();
@@ -810,9 +814,14 @@ export class LsmDatabase implements Database {
       if (tables.length > 0) children.push(new LevelIterator(tables, this.tableCache, "cached"));
     }
     const merged = new MergingIterator(children, reverse);
+    this.readerOpened();
+    let released = false;
     const release = () => {
+      if (released) return;
+      released = true;
       merged.close();
       this.unpin(version);
+      this.readerClosed();
     };
     return reverse
       ? iterateReverse(merged, seq, bounds, limit, release)
@@ -823,11 +832,31 @@ export class LsmDatabase implements Database {
     this.checkOpen();
     const seq = this.lastSeq;
     this.snapshots.set(seq, (this.snapshots.get(seq) ?? 0) + 1);
+    this.readerOpened();
     return new SnapshotHandle(seq, this, (snapshot) => {
       const count = this.snapshots.get(snapshot.sequence) ?? 0;
       if (count <= 1) this.snapshots.delete(snapshot.sequence);
       else this.snapshots.set(snapshot.sequence, count - 1);
+      this.readerClosed();
     });
+  }
+
+  /**
+   * Open snapshots and iterators: while there are none, nobody can read an
+   * older version than the newest, so the current memtable overwrites in
+   * place (Memtable.overwriteInPlace). An iterator counts from its creation
+   * until it finishes or is returned (an iterator never started holds it).
+   */
+  private openReaders = 0;
+
+  private readerOpened(): void {
+    this.openReaders++;
+    this.mem.overwriteInPlace = false;
+  }
+
+  private readerClosed(): void {
+    this.openReaders--;
+    this.mem.overwriteInPlace = this.openReaders === 0;
   }
 
   private readSequence(snapshot: Snapshot | undefined): number {

@@ -46,12 +46,21 @@ export class MemtableVersion {
   older: MemtableVersion | null = null;
   constructor(
     readonly record: KeyRecord,
-    readonly seq: number,
-    readonly type: number,
-    private readonly source: Buffer,
-    private readonly valueStart: number,
-    private readonly valueEnd: number,
+    public seq: number,
+    public type: number,
+    private source: Buffer,
+    private valueStart: number,
+    private valueEnd: number,
   ) {}
+
+  /** Becomes a newer version of its key in place (see Memtable.overwriteInPlace). */
+  replace(seq: number, type: number, source: Buffer, valueStart: number, valueEnd: number): void {
+    this.seq = seq;
+    this.type = type;
+    this.source = source;
+    this.valueStart = valueStart;
+    this.valueEnd = valueEnd;
+  }
 
   get value(): Buffer {
     return this.source.subarray(this.valueStart, this.valueEnd);
@@ -95,6 +104,16 @@ export class Memtable {
   largestSeq = 0;
   /** Number of the commit log holding this memtable's records (for deletion after flush). */
   logNumber: number;
+  /**
+   * When true, a newer write of a key replaces the key's newest version in
+   * place instead of adding one (RocksDB's inplace_update_support): the
+   * engine sets it while no snapshot or iterator is open, so nobody can read
+   * an older version. An overwrite-heavy load (INCR, a hot key space) then
+   * keeps one version object per key instead of one per write: less for the
+   * garbage collector to trace and for a flush to skip. The log still has
+   * every record; only the memtable forgets what no reader can ask for.
+   */
+  overwriteInPlace = false;
 
   constructor(logNumber: number) {
     this.logNumber = logNumber;
@@ -136,8 +155,14 @@ export class Memtable {
       this.lastId = id;
     }
     const record = this.records[id]!;
-    const version = new MemtableVersion(record, seq, type, valueSource, valueStart, valueEnd);
     const newest = record.newest;
+    if (this.overwriteInPlace && newest !== null && seq > newest.seq) {
+      newest.replace(seq, type, valueSource, valueStart, valueEnd);
+      this.approximateSizeBytes += valueEnd - valueStart;
+      if (seq > this.largestSeq) this.largestSeq = seq;
+      return;
+    }
+    const version = new MemtableVersion(record, seq, type, valueSource, valueStart, valueEnd);
     if (newest === null) {
       record.newest = version;
       record.oldest = version;

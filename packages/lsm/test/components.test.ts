@@ -226,6 +226,40 @@ describe("memtable hash index", () => {
   });
 });
 
+describe("memtable in-place overwrites", () => {
+  it("keep one version per key, the newest, and count the bytes", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.uint8Array({ maxLength: 8 })), {
+          maxLength: 200,
+        }),
+        (writes) => {
+          const memtable = new Memtable(1);
+          memtable.overwriteInPlace = true;
+          const newest = new Map<number, Uint8Array>();
+          let bytes = 0;
+          writes.forEach(([k, value], i) => {
+            memtable.add(Buffer.from([k]), i + 1, TYPE_VALUE, Buffer.from(value));
+            newest.set(k, value);
+            bytes += value.length;
+          });
+          const seen: string[] = [];
+          const it = memtable.iterator();
+          for (it.seekToFirst(); it.valid(); it.next()) {
+            seen.push(`${it.key()[0]}=${it.value().toString("hex")}`);
+          }
+          const expected = [...newest.keys()]
+            .sort((a, b) => a - b)
+            .map((k) => `${k}=${Buffer.from(newest.get(k)!).toString("hex")}`);
+          expect(seen).toEqual(expected);
+          expect(memtable.approximateSizeBytes).toBeGreaterThanOrEqual(bytes);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
 describe("log records", () => {
   it("round-trip a batch into a memtable with consecutive sequence numbers", () => {
     fc.assert(
