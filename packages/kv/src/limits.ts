@@ -25,8 +25,12 @@ export const DEFAULT_MAX_CLIENTS = 10_000;
 /** Default idle timeout in seconds; 0 disables it (Redis `timeout 0`). */
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 0;
 
-/** Bytes counted for one entry in the memory engine on top of key and value (maps, object headers). */
-export const ENTRY_OVERHEAD_BYTES = 96;
+/**
+ * Bytes counted for one entry in the memory engine on top of its value and
+ * twice its key (the Map's key string and the byte index's copy): the Map
+ * slot, the entry object, the index's slots and per-record arrays.
+ */
+export const ENTRY_OVERHEAD_BYTES = 160;
 /** Active expiry runs this often (Redis hz 10). */
 export const ACTIVE_EXPIRE_INTERVAL_MS = 100;
 /** Keys sampled per active-expiry round (Redis ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP). */

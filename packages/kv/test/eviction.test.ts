@@ -10,7 +10,7 @@ import { lfuDecay, lfuIncrement } from "../src/storage/eviction.js";
 import { MemoryStore } from "../src/storage/memory.js";
 
 const VALUE = new Uint8Array(10);
-const ENTRY_BYTES = 1 + VALUE.length + ENTRY_OVERHEAD_BYTES;
+const ENTRY_BYTES = 2 * 1 + VALUE.length + ENTRY_OVERHEAD_BYTES;
 const key = fc.constantFrom(..."abcdefgh".split(""));
 const step = fc.oneof(
   fc.record({ op: fc.constant("put" as const), key }),

@@ -1,7 +1,9 @@
 /**
  * The memory engine: the cache tier. Keys live in one Map (latin1 strings,
- * so any byte sequence is a key); memory is accounted per entry as key bytes
- * + value bytes + ENTRY_OVERHEAD_BYTES; past `maxmemory` the eviction policy
+ * so any byte sequence is a key), which keeps order (LRU, FIFO) and serves
+ * iteration, and in a byte-keyed hash index (byte-key-index.ts) that serves
+ * lookups without a key string; memory is accounted per entry as 2 × key
+ * bytes + value bytes + ENTRY_OVERHEAD_BYTES; past `maxmemory` the eviction policy
  * (eviction.ts) picks victims before a write is admitted.
  *
  * Two dense arrays let us sample uniformly at random in O(1), as Redis's dict
@@ -15,6 +17,7 @@ import {
   ENTRY_OVERHEAD_BYTES,
   MAX_OPEN_SCAN_CURSORS,
 } from "../limits.js";
+import { ByteKeyIndex } from "./byte-key-index.js";
 import {
   type EvictionPolicy,
   LFU_COUNTER_MAX,
@@ -59,7 +62,10 @@ export interface MemoryStoreOptions {
 
 export class MemoryStore implements KeyValueStore {
   readonly engine = "memory" as const;
+  /** Every entry by key string, in recency (lru) or insertion order: order and iteration. */
   private readonly entries = new Map<string, MemoryEntry>();
+  /** The same entries by key bytes: lookups (byte-key-index.ts). */
+  private readonly index = new ByteKeyIndex<MemoryEntry>();
   private readonly slots: MemoryEntry[] = [];
   private readonly volatile: MemoryEntry[] = [];
   private readonly lfuBuckets: Set<MemoryEntry>[] = [];
@@ -122,7 +128,7 @@ export class MemoryStore implements KeyValueStore {
     // A copy: `value` is usually a view into a socket chunk, which must not be pinned.
     const stored = Buffer.allocUnsafe(value.length);
     stored.set(value);
-    const sizeBytes = key.length + stored.length + ENTRY_OVERHEAD_BYTES;
+    const sizeBytes = 2 * key.length + stored.length + ENTRY_OVERHEAD_BYTES;
     const existing = this.find(key);
     const cas = options.cas ?? this.nextCas++;
     if (existing !== undefined) {
@@ -140,6 +146,7 @@ export class MemoryStore implements KeyValueStore {
     const entry = new MemoryEntry(name, stored, 0, options.flags, cas, sizeBytes);
     entry.integer = options.integer;
     this.entries.set(name, entry);
+    this.index.add(key, entry);
     entry.slot = this.slots.length;
     this.slots.push(entry);
     this.usedBytes += sizeBytes;
@@ -168,7 +175,7 @@ export class MemoryStore implements KeyValueStore {
     ) {
       return last;
     }
-    const entry = this.entries.get(toKey(key));
+    const entry = this.index.get(key);
     this.lastFound = entry;
     if (entry !== undefined && key.length <= LAST_KEY_COPY_BYTES) {
       this.lastFoundKey = key;
@@ -253,6 +260,7 @@ export class MemoryStore implements KeyValueStore {
     this.lastFound = undefined;
     this.lastFoundKey = undefined;
     this.entries.clear();
+    this.index.clear();
     this.slots.length = 0;
     this.volatile.length = 0;
     for (const bucket of this.lfuBuckets) bucket.clear();
@@ -358,6 +366,7 @@ export class MemoryStore implements KeyValueStore {
 
   private remove(entry: MemoryEntry): void {
     this.entries.delete(entry.key);
+    this.index.delete(fromKey(entry.key));
     removeFromDense(this.slots, entry.slot, (moved, slot) => {
       moved.slot = slot;
     });
