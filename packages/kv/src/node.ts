@@ -255,8 +255,8 @@ export class KvNode {
         this.memcached?.destroyAll();
       }
       clearTimeout(timer);
-      await this.scheduler.idle();
-      await this.keyLocks.idle();
+      await this.scheduler.drained();
+      await this.keyLocks.drained();
       while (this.expireRunning) await new Promise((resolve) => setTimeout(resolve, 5));
       await this.store.close();
       this.logger.info({}, "kv node stopped");

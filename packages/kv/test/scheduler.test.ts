@@ -63,7 +63,29 @@ describe("CommandScheduler", () => {
     });
     await Promise.all([slow, fast, barrier, after]);
     expect(log).toEqual(["b done", "a done", "flushall", "b after"]);
-    await scheduler.idle();
+    await scheduler.drained();
+    expect(scheduler.pending).toBe(0);
+  });
+
+  it("adopt: a command started at once while idle holds its keys until it settles", async () => {
+    const scheduler = new CommandScheduler();
+    expect(scheduler.idle).toBe(true);
+    const log: string[] = [];
+    let finish!: () => void;
+    // Started unlocked (idle), then found it must wait on the engine: adopt its keys.
+    const started = new Promise<void>((resolve) => {
+      finish = resolve;
+    }).then(() => log.push("a slow done"));
+    const adopted = scheduler.adopt({ kind: "keys", keys: ["a"] }, started);
+    expect(scheduler.idle).toBe(false);
+    const sameKey = scheduler.run({ kind: "keys", keys: ["a"] }, () => log.push("a next"));
+    const otherKey = scheduler.run({ kind: "keys", keys: ["b"] }, () => log.push("b"));
+    expect(log).toEqual(["b"]);
+    finish();
+    await Promise.all([adopted, sameKey, otherKey]);
+    expect(log).toEqual(["b", "a slow done", "a next"]);
+    expect(scheduler.idle).toBe(true);
+    await scheduler.drained();
     expect(scheduler.pending).toBe(0);
   });
 

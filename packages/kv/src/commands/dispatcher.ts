@@ -117,25 +117,32 @@ export class CommandDispatcher {
     client.lastCommand = spec.name;
     this.services.stats.countCall(spec.name);
     const handler = spec.handler;
-    const run = (): Reply | Promise<Reply> => {
-      const context: CommandContext = {
-        store: this.store,
-        services: this.services,
-        client,
-        nowMs: Date.now(),
-        spec,
-      };
-      return handler(context, args);
-    };
-    const scope = this.scheduler.usesLocks ? lockScope(spec, args) : NO_LOCK;
+    const scheduler = this.scheduler;
     try {
-      const reply = scope.kind === "none" ? run() : this.scheduler.run(scope, run);
+      let reply: Reply | Promise<Reply>;
+      if (!scheduler.usesLocks || scheduler.idle) {
+        // Nothing in flight to wait for (the common case): run now, no scope or closure made.
+        // A command that then waits on the engine holds its keys from here until it settles.
+        reply = handler(this.contextFor(client, spec), args);
+        if (reply instanceof Promise && scheduler.usesLocks) {
+          const scope = lockScope(spec, args);
+          if (scope.kind !== "none") reply = scheduler.adopt(scope, reply);
+        }
+      } else {
+        const scope = lockScope(spec, args);
+        const run = (): Reply | Promise<Reply> => handler(this.contextFor(client, spec), args);
+        reply = scope.kind === "none" ? run() : scheduler.run(scope, run);
+      }
       return reply instanceof Promise
         ? reply.catch((cause: unknown) => this.internalError(spec, cause))
         : reply;
     } catch (cause) {
       return this.internalError(spec, cause);
     }
+  }
+
+  private contextFor(client: ClientState, spec: CommandSpec): CommandContext {
+    return { store: this.store, services: this.services, client, nowMs: Date.now(), spec };
   }
 
   /** Hands the store's buffered writes to the OS; servers call it before writing replies. */
@@ -154,8 +161,5 @@ export class CommandDispatcher {
 function lockScope(spec: CommandSpec, args: Buffer[]): LockScope {
   if (spec.wholeKeyspace === true) return ALL_KEYS;
   if (spec.firstKey === 0) return NO_LOCK;
-  return {
-    kind: "lazyKeys",
-    list: () => keyPositions(spec, args.length).map((i) => toKey(args[i]!)),
-  };
+  return { kind: "keys", keys: keyPositions(spec, args.length).map((i) => toKey(args[i]!)) };
 }

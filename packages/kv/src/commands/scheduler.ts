@@ -30,25 +30,23 @@ export interface Scheduler {
   /** False when `run` ignores its scope (so callers need not compute one). */
   readonly usesLocks: boolean;
   readonly pending: number;
+  /** True when nothing is in flight or queued: a command may start at once, unlocked. */
+  readonly idle: boolean;
   run<T>(scope: LockScope, task: () => T | Promise<T>): T | Promise<T>;
-  idle(): Promise<void>;
+  /**
+   * Locks `scope` for a command that started at once while `idle` and returned
+   * a promise, until it settles (nothing ran in between, so the order is the
+   * same as if it had locked first).
+   */
+  adopt<T>(scope: LockScope, pending: Promise<T>): Promise<T>;
+  /** Resolves when every admitted command has finished (graceful shutdown). */
+  drained(): Promise<void>;
 }
 
 export type LockScope =
   | { readonly kind: "none" }
   | { readonly kind: "keys"; readonly keys: readonly string[] }
-  /**
-   * The keys a command names, listed only if they are needed: when nothing
-   * is in flight and the command finishes at once (the common case on a
-   * node answering from memory), no key string is ever made.
-   */
-  | { readonly kind: "lazyKeys"; readonly list: () => readonly string[] }
   | { readonly kind: "all" };
-
-/** The scope's keys (computed now for a lazy scope). */
-function scopeKeys(scope: LockScope): readonly string[] {
-  return scope.kind === "keys" ? scope.keys : scope.kind === "lazyKeys" ? scope.list() : [];
-}
 
 export const NO_LOCK: LockScope = { kind: "none" };
 export const ALL_KEYS: LockScope = { kind: "all" };
@@ -76,13 +74,9 @@ export class CommandScheduler implements Scheduler {
    */
   run<T>(scope: LockScope, task: () => T | Promise<T>): T | Promise<T> {
     if (scope.kind === "none") return this.track(task);
-    if (scope.kind === "lazyKeys" && this.tails.size > 0) {
-      // Keys are needed to find what to wait for: list them once.
-      return this.run({ kind: "keys", keys: scope.list() }, task);
-    }
     if (
       this.barrier === undefined &&
-      (scope.kind !== "keys" ? this.tails.size === 0 : this.free(scope.keys))
+      (scope.kind === "all" ? this.tails.size === 0 : this.free(scope.keys))
     ) {
       let result: T | Promise<T>;
       try {
@@ -127,7 +121,7 @@ export class CommandScheduler implements Scheduler {
       );
       return result;
     }
-    const keys = scopeKeys(scope);
+    const keys = scope.kind === "keys" ? scope.keys : [];
     for (const key of keys) {
       const tail = this.tails.get(key);
       // A key may be listed twice (MSET k v k v): never wait on ourselves.
@@ -149,8 +143,16 @@ export class CommandScheduler implements Scheduler {
     return result;
   }
 
+  get idle(): boolean {
+    return this.barrier === undefined && this.tails.size === 0;
+  }
+
+  adopt<T>(scope: LockScope, pending: Promise<T>): Promise<T> {
+    return this.queue(scope, () => pending);
+  }
+
   /** Resolves when every admitted command has finished (graceful shutdown). */
-  idle(): Promise<void> {
+  drained(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
@@ -196,12 +198,17 @@ export class ImmediateScheduler implements Scheduler {
   readonly sequentialClients = true;
   readonly usesLocks = false;
   readonly pending = 0;
+  readonly idle = true;
 
   run<T>(_scope: LockScope, task: () => T | Promise<T>): T | Promise<T> {
     return task();
   }
 
-  idle(): Promise<void> {
+  adopt<T>(_scope: LockScope, pending: Promise<T>): Promise<T> {
+    return pending;
+  }
+
+  drained(): Promise<void> {
     return Promise.resolve();
   }
 }
