@@ -5,6 +5,7 @@
  * verbatim → bulk string).
  */
 import type { Reply } from "./reply.js";
+import { ReplyWriter } from "./reply-writer.js";
 
 export type ProtocolVersion = 2 | 3;
 
@@ -16,21 +17,22 @@ const OK_BYTES = Buffer.from("+OK\r\n");
 const SMALL_INTEGERS: Buffer[] = [];
 for (let i = 0; i < 1024; i++) SMALL_INTEGERS.push(Buffer.from(`:${i}\r\n`));
 
-/** Appends the encoding of `reply` to `out` (a list of chunks written together). */
-export function encodeReply(reply: Reply, protocol: ProtocolVersion, out: Buffer[]): void {
+/** Appends the encoding of `reply` to `out` (one connection's pending replies). */
+export function encodeReply(reply: Reply, protocol: ProtocolVersion, out: ReplyWriter): void {
   switch (reply.kind) {
     case "simple":
-      out.push(reply.text === "OK" ? OK_BYTES : Buffer.from(`+${reply.text}${CRLF}`));
+      if (reply.text === "OK") out.bytes(OK_BYTES);
+      else out.utf8(`+${reply.text}${CRLF}`);
       return;
     case "error":
-      out.push(Buffer.from(`-${reply.text}${CRLF}`));
+      out.utf8(`-${reply.text}${CRLF}`);
       return;
     case "integer": {
       const v = reply.value;
       if (typeof v === "number" && v >= 0 && v < SMALL_INTEGERS.length && Number.isInteger(v)) {
-        out.push(SMALL_INTEGERS[v]!);
+        out.bytes(SMALL_INTEGERS[v]!);
       } else {
-        out.push(Buffer.from(`:${v}${CRLF}`));
+        out.ascii(`:${v}${CRLF}`);
       }
       return;
     }
@@ -38,39 +40,41 @@ export function encodeReply(reply: Reply, protocol: ProtocolVersion, out: Buffer
       encodeBulk(reply.value, out);
       return;
     case "null":
-      out.push(protocol === 3 ? NULL_RESP3 : NULL_BULK_RESP2);
+      out.bytes(protocol === 3 ? NULL_RESP3 : NULL_BULK_RESP2);
       return;
     case "nullArray":
-      out.push(protocol === 3 ? NULL_RESP3 : NULL_ARRAY_RESP2);
+      out.bytes(protocol === 3 ? NULL_RESP3 : NULL_ARRAY_RESP2);
       return;
     case "array":
-      out.push(Buffer.from(`*${reply.items.length}${CRLF}`));
+      out.ascii(`*${reply.items.length}${CRLF}`);
       for (const item of reply.items) encodeReply(item, protocol, out);
       return;
     case "set":
-      out.push(Buffer.from(`${protocol === 3 ? "~" : "*"}${reply.items.length}${CRLF}`));
+      out.ascii(`${protocol === 3 ? "~" : "*"}${reply.items.length}${CRLF}`);
       for (const item of reply.items) encodeReply(item, protocol, out);
       return;
     case "map":
-      if (protocol === 3) out.push(Buffer.from(`%${reply.entries.length}${CRLF}`));
-      else out.push(Buffer.from(`*${reply.entries.length * 2}${CRLF}`));
+      if (protocol === 3) out.ascii(`%${reply.entries.length}${CRLF}`);
+      else out.ascii(`*${reply.entries.length * 2}${CRLF}`);
       for (const [key, value] of reply.entries) {
         encodeReply(key, protocol, out);
         encodeReply(value, protocol, out);
       }
       return;
     case "double":
-      if (protocol === 3) out.push(Buffer.from(`,${formatDouble(reply.value)}${CRLF}`));
+      if (protocol === 3) out.ascii(`,${formatDouble(reply.value)}${CRLF}`);
       else encodeBulk(formatDouble(reply.value), out);
       return;
     case "boolean":
-      if (protocol === 3) out.push(Buffer.from(reply.value ? "#t\r\n" : "#f\r\n"));
-      else out.push(SMALL_INTEGERS[reply.value ? 1 : 0]!);
+      if (protocol === 3) out.ascii(reply.value ? "#t\r\n" : "#f\r\n");
+      else out.bytes(SMALL_INTEGERS[reply.value ? 1 : 0]!);
       return;
     case "verbatim":
       if (protocol === 3) {
         const body = Buffer.from(`${reply.format}:${reply.text}`);
-        out.push(Buffer.from(`=${body.length}${CRLF}`), body, Buffer.from(CRLF));
+        out.ascii(`=${body.length}${CRLF}`);
+        out.bytes(body);
+        out.ascii(CRLF);
       } else {
         encodeBulk(reply.text, out);
       }
@@ -80,28 +84,16 @@ export function encodeReply(reply: Reply, protocol: ProtocolVersion, out: Buffer
   }
 }
 
-function encodeBulk(value: Uint8Array | string, out: Buffer[]): void {
+function encodeBulk(value: Uint8Array | string, out: ReplyWriter): void {
   if (typeof value === "string") {
-    const length = Buffer.byteLength(value);
-    out.push(Buffer.from(`$${length}${CRLF}${value}${CRLF}`));
+    out.ascii(`$${Buffer.byteLength(value)}${CRLF}`);
+    out.utf8(value);
+    out.ascii(CRLF);
     return;
   }
-  if (value.length < 512) {
-    // One small buffer beats three chunks for the common short value.
-    const header = `$${value.length}${CRLF}`;
-    const buffer = Buffer.allocUnsafe(header.length + value.length + 2);
-    buffer.write(header, 0, "latin1");
-    buffer.set(value, header.length);
-    buffer[buffer.length - 2] = 13;
-    buffer[buffer.length - 1] = 10;
-    out.push(buffer);
-    return;
-  }
-  out.push(
-    Buffer.from(`$${value.length}${CRLF}`),
-    Buffer.from(value.buffer, value.byteOffset, value.length),
-    Buffer.from(CRLF),
-  );
+  out.ascii(`$${value.length}${CRLF}`);
+  out.bytes(value);
+  out.ascii(CRLF);
 }
 
 /** Formats a double the way Redis 7 does for RESP3 (`inf`, `-inf`, `nan`, shortest round-trip). */
@@ -114,7 +106,7 @@ export function formatDouble(value: number): string {
 
 /** Encodes one reply to a single buffer (tests and the HTTP /info bridge use it). */
 export function encodeReplyToBuffer(reply: Reply, protocol: ProtocolVersion): Buffer {
-  const chunks: Buffer[] = [];
-  encodeReply(reply, protocol, chunks);
-  return Buffer.concat(chunks);
+  const out = new ReplyWriter();
+  encodeReply(reply, protocol, out);
+  return out.take() ?? Buffer.alloc(0);
 }

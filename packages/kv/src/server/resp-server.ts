@@ -17,6 +17,7 @@ import type { ClientState } from "../commands/types.js";
 import { encodeReply, type ProtocolVersion } from "../resp/encoder.js";
 import { type ParseEvent, RespParser } from "../resp/parser.js";
 import { error, type Reply } from "../resp/reply.js";
+import { ReplyWriter } from "../resp/reply-writer.js";
 
 /** Commands admitted but not yet answered on one connection before reading pauses. */
 const MAX_IN_FLIGHT_PER_CONNECTION = 4096;
@@ -62,7 +63,7 @@ export class RespConnection implements ClientState {
   private readonly slots: Slot[] = [];
   private head = 0;
   /** Encoded replies not yet written, in order. */
-  private out: Buffer[] = [];
+  private readonly out = new ReplyWriter();
   /** A reply that closes the connection (QUIT, protocol error) is in `out`. */
   private endAfterWrite = false;
   private closing = false;
@@ -233,11 +234,9 @@ export class RespConnection implements ClientState {
       this.slots.splice(0, this.head);
       this.head = 0;
     }
-    const chunks = this.out;
-    if (chunks.length > 0) {
-      this.out = [];
+    const data = this.out.take();
+    if (data !== undefined) {
       if (this.socket.destroyed) return;
-      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       this.server.stats.totalNetOutputBytes += data.length;
       if (this.socket.writableLength + data.length > this.server.settings.outputBufferLimitBytes) {
         this.server.logger.warn(
