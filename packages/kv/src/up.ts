@@ -60,21 +60,35 @@ export function connectionHelp(node: KvNode): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** What `runUntilStopped` needs of a server: a graceful close and its end. */
+export interface StoppableServer {
+  close(reason?: string): Promise<void>;
+  readonly closed: Promise<void>;
+}
+
 /**
- * Shuts the node down gracefully on SIGTERM / SIGINT (a second signal exits
- * at once) and resolves when it has stopped.
+ * Shuts a server down gracefully on SIGTERM / SIGINT (a second signal exits
+ * at once) and resolves when it has stopped. Pass the server while it is
+ * still starting: the handlers go in first, so a signal that arrives while
+ * it starts (its ports may already accept connections) closes it right after
+ * start instead of killing the process with the signal's default action.
  */
-export async function runUntilStopped(node: KvNode): Promise<void> {
-  let signalled = false;
+export async function runUntilStopped(
+  starting: StoppableServer | Promise<StoppableServer>,
+): Promise<void> {
+  let signalled: NodeJS.Signals | undefined;
+  let server: StoppableServer | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (signalled) process.exit(130);
-    signalled = true;
-    void node.close(signal);
+    if (signalled !== undefined) process.exit(130);
+    signalled = signal;
+    if (server !== undefined) void server.close(signal);
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
   try {
-    await node.closed;
+    server = await starting;
+    if (signalled !== undefined) void server.close(signalled);
+    await server.closed;
   } finally {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);

@@ -30,7 +30,6 @@ import {
   requestLeave,
   requestRemove,
   runChaos,
-  runClusterUntilStopped,
   ShellError,
   setFault,
   UP_DEFAULT_NODES,
@@ -123,12 +122,11 @@ function nodeCommand(): Command {
     try {
       const config = resolveNodeConfig({ flags, env: process.env, configFile: options.config });
       if (options.cluster !== undefined) {
-        const server = await ClusterServer.start(config, clusterSettingsFrom(options));
-        await runClusterUntilStopped(server);
+        await runUntilStopped(ClusterServer.start(config, clusterSettingsFrom(options)));
         return;
       }
-      const node = await KvNode.start(config);
-      await runUntilStopped(node);
+      // Signals are handled from before the node listens (see runUntilStopped).
+      await runUntilStopped(KvNode.start(config));
     } catch (error) {
       throw asCliError(error);
     }
@@ -189,15 +187,17 @@ function upCommand(): Command {
             await runLocalCluster(options);
             return;
           }
-          const node = await startLocalDeployment({
+          const starting = startLocalDeployment({
             dataRoot: options.data,
             port: options.port,
             memcachedPort: options.memcachedPort,
             httpPort: options.httpPort,
             logLevel: DEFAULT_UP_OPTIONS.logLevel,
+          }).then((node) => {
+            process.stdout.write(connectionHelp(node));
+            return node;
           });
-          process.stdout.write(connectionHelp(node));
-          await runUntilStopped(node);
+          await runUntilStopped(starting);
           process.stdout.write("scaleout kv: stopped\n");
         } catch (error) {
           throw asCliError(error);

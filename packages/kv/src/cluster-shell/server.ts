@@ -245,21 +245,3 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
     });
   });
 }
-
-/** SIGTERM / SIGINT → graceful close (a second signal exits at once). */
-export async function runClusterUntilStopped(server: ClusterServer): Promise<void> {
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (signalled) process.exit(130);
-    signalled = true;
-    void server.close(signal);
-  };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
-  try {
-    await server.closed;
-  } finally {
-    process.off("SIGTERM", onSignal);
-    process.off("SIGINT", onSignal);
-  }
-}
