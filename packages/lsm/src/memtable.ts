@@ -22,7 +22,9 @@
  * those are invisible to them; a key created after the iterator has a higher
  * sequence than the iterator reads at anyway). Records and versions are never
  * moved or freed while the memtable lives, so iterators stay valid while
- * inserts continue.
+ * inserts continue; a version is rewritten only by an in-place overwrite,
+ * which the engine allows only while no iterator or snapshot is open
+ * (`overwriteInPlace`).
  *
  * The index hashes the key bytes themselves (key-index.ts: typed arrays,
  * no string per lookup). Records get their key as a latin1 string only when
