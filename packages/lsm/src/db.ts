@@ -60,6 +60,7 @@ import { LsmError, LsmErrorCode } from "./errors.js";
 import { filePath, LOCK_FILE, logFileName, parseFileName, tableFileName } from "./filenames.js";
 import type { InternalIterator } from "./internal-iterator.js";
 import { compareKeys } from "./internal-key.js";
+import { hashBytes } from "./key-index.js";
 import { LevelIterator } from "./level-iterator.js";
 import { LockFile } from "./lock-file.js";
 import {
@@ -729,9 +730,11 @@ export class LsmDatabase implements Database {
 
   /** The current memtable, then the immutable ones newest first: the first that knows `key` answers. */
   private lookupInMemtables(userKey: Buffer, seq: number): Lookup {
-    let found: Lookup = lookupMemtable(this.mem, userKey, seq);
+    // One hash of the key for every memtable asked.
+    const hash = hashBytes(userKey, 0, userKey.length);
+    let found: Lookup = lookupMemtable(this.mem, userKey, seq, hash);
     for (let i = this.imms.length - 1; found === undefined && i >= 0; i--) {
-      found = lookupMemtable(this.imms[i]!, userKey, seq);
+      found = lookupMemtable(this.imms[i]!, userKey, seq, hash);
     }
     return found;
   }
@@ -1259,8 +1262,8 @@ export class LsmDatabase implements Database {
   }
 }
 
-function lookupMemtable(memtable: Memtable, key: Buffer, seq: number): Lookup {
-  const node = memtable.get(key, seq);
+function lookupMemtable(memtable: Memtable, key: Buffer, seq: number, hash: number): Lookup {
+  const node = memtable.get(key, seq, hash);
   if (node === null) return undefined;
   return node.type === TYPE_DELETION ? TOMBSTONE : node.value;
 }

@@ -16,8 +16,8 @@ export {
 } from "./constants.js";
 export { open } from "./db.js";
 export { LsmError, LsmErrorCode, type LsmErrorCodeValue } from "./errors.js";
-/** The memtable's hash of key bytes, for callers that index keys the same way. */
-export { hashBytes } from "./key-index.js";
+/** The memtable's index of key bytes, also the kv memory engine's. */
+export { hashBytes, KeyIndex } from "./key-index.js";
 export type {
   Database,
   EngineStats,

@@ -190,8 +190,8 @@ export class Memtable {
    * Newest entry for `key` with sequence <= `seq`, or null. The caller reads
    * `type` to tell a value from a tombstone.
    */
-  get(key: Buffer, seq: number): MemtableVersion | null {
-    const id = this.index.find(key, 0, key.length, hashBytes(key, 0, key.length));
+  get(key: Buffer, seq: number, hash = hashBytes(key, 0, key.length)): MemtableVersion | null {
+    const id = this.index.find(key, 0, key.length, hash);
     if (id < 0) return null;
     this.lastId = id;
     let version = this.records[id]!.newest;

@@ -191,6 +191,77 @@ describe("key index", () => {
   });
 });
 
+describe("key index with removals", () => {
+  const hashOf = (key: Buffer) => hashBytes(key, 0, key.length);
+
+  it("answers like a Map through adds, removes, clears, slot rebuilds and arena compaction", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.constantFrom("add", "add", "remove", "remove", "find", "clear"),
+            // Few distinct keys (shared prefixes, lengths 0..40), so removes hit and the arena churns.
+            fc.integer({ min: 0, max: 400 }),
+          ),
+          { minLength: 2000, maxLength: 4000 },
+        ),
+        (operations) => {
+          // A 64-byte arena to start: it grows and compacts many times per run.
+          const index = new KeyIndex(64);
+          const model = new Map<string, number>();
+          operations.forEach(([op, n], step) => {
+            const key = Buffer.from(`k${n}-`.repeat(8).slice(0, n % 41), "latin1");
+            const name = key.toString("latin1");
+            if (op === "add") {
+              if (model.has(name)) return;
+              const id = index.add(key, 0, key.length, hashOf(key));
+              // Record numbers are never shared by two live keys.
+              expect([...model.values()]).not.toContain(id);
+              model.set(name, id);
+            } else if (op === "remove") {
+              expect(index.remove(key, 0, key.length, hashOf(key))).toBe(model.get(name) ?? -1);
+              model.delete(name);
+            } else if (op === "clear") {
+              if (step % 7 !== 0) return;
+              index.clear();
+              model.clear();
+            }
+            expect(index.find(key, 0, key.length, hashOf(key))).toBe(model.get(name) ?? -1);
+            expect(index.size).toBe(model.size);
+          });
+          for (const [name, id] of model) {
+            const key = Buffer.from(name, "latin1");
+            expect(index.find(key, 0, key.length, hashOf(key))).toBe(id);
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it("keeps every live key findable after removals compact its arena", () => {
+    const index = new KeyIndex(64);
+    const key = (i: number) => Buffer.from(`user:${i}:${"x".repeat(i % 17)}`);
+    const ids = new Map<number, number>();
+    for (let i = 0; i < 5000; i++) ids.set(i, index.add(key(i), 0, key(i).length, hashOf(key(i))));
+    // Remove three in four: dead bytes pass half, and the next growth compacts.
+    for (let i = 0; i < 5000; i++) {
+      if (i % 4 === 0) continue;
+      expect(index.remove(key(i), 0, key(i).length, hashOf(key(i)))).toBe(ids.get(i));
+      ids.delete(i);
+    }
+    for (let i = 5000; i < 10_000; i++) {
+      ids.set(i, index.add(key(i), 0, key(i).length, hashOf(key(i))));
+    }
+    expect(index.size).toBe(1250 + 5000);
+    for (let i = 0; i < 10_000; i++) {
+      expect(index.find(key(i), 0, key(i).length, hashOf(key(i))), `key ${i}`).toBe(
+        ids.get(i) ?? -1,
+      );
+    }
+  });
+});
+
 describe("memtable hash index", () => {
   it("finds every key and only those across index growth, including keys that are prefixes of others", () => {
     const memtable = new Memtable(1);

@@ -1,8 +1,8 @@
 /**
  * The memory engine: the cache tier. Keys live in one Map (latin1 strings,
  * so any byte sequence is a key), which keeps order (LRU, FIFO) and serves
- * iteration, and in a byte-keyed hash index (byte-key-index.ts) that serves
- * lookups without a key string; memory is accounted per entry as 2 × key
+ * iteration, and in @scaleout/lsm's KeyIndex (the memtable's hash index of
+ * key bytes) that serves lookups without a key string; memory is accounted per entry as 2 × key
  * bytes + value bytes + ENTRY_OVERHEAD_BYTES; past `maxmemory` the eviction policy
  * (eviction.ts) picks victims before a write is admitted.
  *
@@ -10,6 +10,7 @@
  * does: `slots` holds every entry (RANDOMKEY), `volatile` the entries with a
  * TTL (the active expiry cycle). Removal swaps the last element into the hole.
  */
+import { hashBytes, KeyIndex } from "@scaleout/lsm";
 import {
   ACTIVE_EXPIRE_BUDGET_MS,
   ACTIVE_EXPIRE_KEYS_PER_LOOP,
@@ -17,7 +18,6 @@ import {
   ENTRY_OVERHEAD_BYTES,
   MAX_OPEN_SCAN_CURSORS,
 } from "../limits.js";
-import { ByteKeyIndex } from "./byte-key-index.js";
 import {
   type EvictionPolicy,
   LFU_COUNTER_MAX,
@@ -64,8 +64,9 @@ export class MemoryStore implements KeyValueStore {
   readonly engine = "memory" as const;
   /** Every entry by key string, in recency (lru) or insertion order: order and iteration. */
   private readonly entries = new Map<string, MemoryEntry>();
-  /** The same entries by key bytes: lookups (byte-key-index.ts). */
-  private readonly index = new ByteKeyIndex<MemoryEntry>();
+  /** The same entries by key bytes, for lookups: record number → entry in `byId`. */
+  private readonly index = new KeyIndex();
+  private readonly byId: (MemoryEntry | undefined)[] = [];
   private readonly slots: MemoryEntry[] = [];
   private readonly volatile: MemoryEntry[] = [];
   private readonly lfuBuckets: Set<MemoryEntry>[] = [];
@@ -146,7 +147,7 @@ export class MemoryStore implements KeyValueStore {
     const entry = new MemoryEntry(name, stored, 0, options.flags, cas, sizeBytes);
     entry.integer = options.integer;
     this.entries.set(name, entry);
-    this.index.add(key, entry);
+    this.byId[this.index.add(key, 0, key.length, hashBytes(key, 0, key.length))] = entry;
     entry.slot = this.slots.length;
     this.slots.push(entry);
     this.usedBytes += sizeBytes;
@@ -175,7 +176,8 @@ export class MemoryStore implements KeyValueStore {
     ) {
       return last;
     }
-    const entry = this.index.get(key);
+    const id = this.index.find(key, 0, key.length, hashBytes(key, 0, key.length));
+    const entry = id < 0 ? undefined : this.byId[id];
     this.lastFound = entry;
     if (entry !== undefined && key.length <= LAST_KEY_COPY_BYTES) {
       this.lastFoundKey = key;
@@ -261,6 +263,7 @@ export class MemoryStore implements KeyValueStore {
     this.lastFoundKey = undefined;
     this.entries.clear();
     this.index.clear();
+    this.byId.length = 0;
     this.slots.length = 0;
     this.volatile.length = 0;
     for (const bucket of this.lfuBuckets) bucket.clear();
@@ -366,7 +369,9 @@ export class MemoryStore implements KeyValueStore {
 
   private remove(entry: MemoryEntry): void {
     this.entries.delete(entry.key);
-    this.index.delete(fromKey(entry.key));
+    const key = fromKey(entry.key);
+    const id = this.index.remove(key, 0, key.length, hashBytes(key, 0, key.length));
+    if (id >= 0) this.byId[id] = undefined;
     removeFromDense(this.slots, entry.slot, (moved, slot) => {
       moved.slot = slot;
     });
