@@ -312,6 +312,7 @@ async function openStore(
       appendfsync: config.appendfsync,
       memtableSizeBytes: config.memtableSizeBytes,
       blockCacheSizeBytes: config.blockCacheSizeBytes,
+      rowCacheSizeBytes: config.rowCacheSizeBytes,
       logger: logger.child({ component: "lsm" }),
       withKeyLock: (key, task) =>
         Promise.resolve(scheduler.run({ kind: "keys", keys: [toKey(key)] }, task)),

@@ -32,12 +32,24 @@ describe("node configuration", () => {
     expect(resolveNodeConfig()).toEqual(DEFAULT_NODE_CONFIG);
   });
 
+  it("takes the lsm cache sizes, 0 turning the row cache off", () => {
+    const config = resolveNodeConfig({
+      flags: { "row-cache-size": "0", "block-cache-size": "16mb", "memtable-size": "8mb" },
+    });
+    expect(config).toMatchObject({
+      rowCacheSizeBytes: 0,
+      blockCacheSizeBytes: 16 * 1024 ** 2,
+      memtableSizeBytes: 8 * 1024 ** 2,
+    });
+  });
+
   it("refuses bad values with an error naming the field", () => {
     const cases: [Record<string, string>, string][] = [
       [{ port: "70000" }, "port: 70000 is out of range (0..65535)"],
       [{ engine: "rocks" }, 'engine: "rocks" is not one of lsm, memory'],
       [{ maxmemory: "lots" }, 'maxmemory: "lots" is not a memory size (e.g. 100mb, 1gb)'],
       [{ "maxmemory-policy": "random" }, "maxmemory-policy:"],
+      [{ "row-cache-size": "big" }, 'row-cache-size: "big" is not a memory size'],
       [{ appendfsync: "sometimes" }, 'appendfsync: "sometimes" is not one of always, everysec, no'],
       [{ maxmemory: "1gb" }, "maxmemory: applies to the memory engine only"],
       [{ nonsense: "1" }, "nonsense: unknown setting"],

@@ -1,5 +1,6 @@
 /** Both engines run the same store contract (store-contract.case.ts). */
 import { rmSync } from "node:fs";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LsmStore } from "../src/storage/lsm.js";
 import { MemoryStore } from "../src/storage/memory.js";
@@ -68,5 +69,90 @@ describe("lsm row cache", () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("is warmed by a flush: flushed keys are read without touching the tables", async () => {
+    const dir = tempDir("lsm-row-cache-warm");
+    let now = 1_000_000;
+    const store = await LsmStore.open({ dataDir: dir, appendfsync: "no", clock: () => now });
+    const key = (i: number) => Buffer.from(`key:${i}`);
+    try {
+      for (let i = 0; i < 100; i++) {
+        await store.put(key(i), Buffer.from(`value ${i}`), {
+          expiresAtMs: i === 7 ? now + 10 : 0,
+          flags: i,
+        });
+      }
+      await store.delete(key(3));
+      now += 20; // key:7 expires before the flush
+      await store.flush();
+      const cache = () => store.database.stats().blockCache;
+      const before = cache();
+      for (let i = 0; i < 100; i++) {
+        const entry = await store.get(key(i));
+        if (i === 3 || i === 7) {
+          expect(entry).toBeUndefined();
+          continue;
+        }
+        expect(Buffer.from(entry!.value).toString()).toBe(`value ${i}`);
+        expect(entry!.flags).toBe(i);
+      }
+      // 98 live keys came from the row cache; only the two absent ones reached the tables.
+      const after = cache();
+      expect(after.hits + after.misses - before.hits - before.misses).toBeLessThanOrEqual(2);
+      expect(store.stats().engine).toContainEqual(["lsm_row_cache_entries", 98]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("answers like a map through any mix of writes, deletes, flushes and reads (model test)", async () => {
+    const command = fc.oneof(
+      fc.record({ op: fc.constant("put" as const), key: fc.nat(15), value: fc.nat(1000) }),
+      fc.record({ op: fc.constant("delete" as const), key: fc.nat(15) }),
+      fc.record({ op: fc.constant("get" as const), key: fc.nat(15) }),
+      fc.record({ op: fc.constant("flush" as const) }),
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { maxLength: 80 }), fc.nat(3), async (commands, size) => {
+        const dir = tempDir(`lsm-row-cache-model-${run++}`);
+        // Tiny caches (down to one entry) make evictions part of the sequence.
+        const rowCacheSizeBytes = [0, 110, 400, 1 << 20][size]!;
+        const store = await LsmStore.open({ dataDir: dir, appendfsync: "no", rowCacheSizeBytes });
+        const model = new Map<number, string>();
+        try {
+          for (const c of commands) {
+            if (c.op === "flush") {
+              await store.flush();
+              continue;
+            }
+            const key = Buffer.from(`k${c.key}`);
+            if (c.op === "put") {
+              const value = `v${c.value}`;
+              await store.put(key, Buffer.from(value), { expiresAtMs: 0, flags: 0 });
+              model.set(c.key, value);
+            } else if (c.op === "delete") {
+              await store.delete(key);
+              model.delete(c.key);
+            } else {
+              const entry = await store.get(key);
+              const got = entry === undefined ? undefined : Buffer.from(entry.value).toString();
+              expect(got).toBe(model.get(c.key));
+            }
+          }
+          for (let k = 0; k < 16; k++) {
+            const entry = await store.get(Buffer.from(`k${k}`));
+            const got = entry === undefined ? undefined : Buffer.from(entry.value).toString();
+            expect(got).toBe(model.get(k));
+          }
+        } finally {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
 });

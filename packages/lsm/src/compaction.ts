@@ -38,6 +38,7 @@ import {
 } from "./constants.js";
 import type { InternalIterator } from "./internal-iterator.js";
 import type { TableBuilder } from "./table-builder.js";
+import type { FlushEntryListener } from "./types.js";
 import type { TableMeta, Version } from "./version.js";
 
 export function levelMaxBytes(level: number): number {
@@ -133,6 +134,8 @@ export interface SortedRunOptions {
   splitOutput: boolean;
   /** Checked between entries; true stops the merge (the database is closing). */
   shouldStop(): boolean;
+  /** Told the newest version of each user key, as it is reached (flushes: OpenOptions.onFlushEntry). */
+  onNewestEntry?: FlushEntryListener | undefined;
 }
 
 export class MergeStopped extends Error {
@@ -168,6 +171,10 @@ export async function writeSortedRun(
       if (currentKey === null || Buffer.compare(key, currentKey) !== 0) {
         currentKey = key;
         previousSeqForKey = Number.POSITIVE_INFINITY;
+        // The first entry of a user key is its newest version (internal-key order).
+        if (options.onNewestEntry !== undefined) {
+          options.onNewestEntry(key, type === TYPE_DELETION ? undefined : source.value());
+        }
         if (
           builder !== null &&
           options.splitOutput &&

@@ -978,6 +978,8 @@ export class LsmDatabase implements Database {
         canDropTombstone: () => false,
         splitOutput: false,
         shouldStop: () => false,
+        // Before the memtable leaves `imms`: it shadows whatever the listener caches until then.
+        onNewestEntry: this.options.onFlushEntry,
       });
       // Logs older than the oldest memtable still unflushed are now redundant.
       await this.applyEdit(

@@ -21,6 +21,7 @@ export { hashBytes, KeyIndex } from "./key-index.js";
 export type {
   Database,
   EngineStats,
+  FlushEntryListener,
   IteratorOptions,
   LevelStats,
   Logger,

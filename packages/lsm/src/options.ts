@@ -7,7 +7,7 @@ import {
   DEFAULT_MEMTABLE_SIZE_BYTES,
 } from "./constants.js";
 import { LsmError, LsmErrorCode } from "./errors.js";
-import type { Logger, OpenOptions, SyncPolicy } from "./types.js";
+import type { FlushEntryListener, Logger, OpenOptions, SyncPolicy } from "./types.js";
 
 export interface ResolvedOptions {
   syncPolicy: SyncPolicy;
@@ -19,6 +19,7 @@ export interface ResolvedOptions {
   createIfMissing: boolean;
   compactionRateBytesPerSecond: number;
   readMode: "sync" | "async";
+  onFlushEntry: FlushEntryListener | undefined;
 }
 
 const SILENT: Logger = { warn() {}, info() {} };
@@ -67,6 +68,7 @@ export function resolveOptions(options: OpenOptions = {}): ResolvedOptions {
       64,
     ),
     logger: options.logger ?? SILENT,
+    onFlushEntry: listener("onFlushEntry", options.onFlushEntry),
     createIfMissing: options.createIfMissing ?? true,
     compactionRateBytesPerSecond: integer(
       "compactionRateBytesPerSecond",
@@ -94,4 +96,10 @@ function integer(
 
 function invalid(field: string, why: string): LsmError {
   return new LsmError(LsmErrorCode.INVALID_OPTION, `invalid option ${field}: ${why}`);
+}
+
+function listener(name: string, value: unknown): FlushEntryListener | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "function") throw invalid(name, `must be a function, got ${typeof value}`);
+  return value as FlushEntryListener;
 }

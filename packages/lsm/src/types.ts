@@ -37,7 +37,20 @@ export interface OpenOptions {
    * pays a thread-pool round trip). See README "Read path".
    */
   readMode?: "sync" | "async";
+  /**
+   * Called during a flush with the newest version of each key the flush
+   * writes (`value` undefined for a deletion), in key order, while the
+   * memtable being flushed still answers reads of that key. A cache kept
+   * coherent with the tables updates itself here, and is warmed with what
+   * was just written (RocksDB's prepopulate_block_cache, for rows). `key` and
+   * `value` are views valid during the call only: copy what you keep. An
+   * exception fails the flush. Not called for the log replayed by `open`
+   * (nothing can have been cached before it).
+   */
+  onFlushEntry?: FlushEntryListener;
 }
+
+export type FlushEntryListener = (key: Buffer, value: Buffer | undefined) => void;
 
 export interface Snapshot {
   /** Sequence number the snapshot reads at. */

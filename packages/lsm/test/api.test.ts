@@ -69,6 +69,47 @@ describe("Database API", () => {
     await expect(open(`${fresh()}/missing`, { createIfMissing: false })).rejects.toMatchObject({
       code: LsmErrorCode.NOT_FOUND,
     });
+    await expect(
+      open(fresh(), { onFlushEntry: "cache" as unknown as () => void }),
+    ).rejects.toMatchObject({
+      code: LsmErrorCode.INVALID_OPTION,
+      message: expect.stringContaining("onFlushEntry"),
+    });
+  });
+
+  it("tells onFlushEntry the newest version of each flushed key, in key order, before the memtable goes", async () => {
+    const seen: [string, string | undefined, string | undefined][] = [];
+    let db: Awaited<ReturnType<typeof open>> | undefined;
+    db = await open(fresh(), {
+      onFlushEntry: (key, value) => {
+        // The memtable being flushed still answers for the key while it is reported.
+        const live = db!.lookupMemtables(key);
+        seen.push([
+          key.toString(),
+          value?.toString(),
+          live === undefined ? "gone" : live === null ? undefined : Buffer.from(live).toString(),
+        ]);
+      },
+    });
+    try {
+      await db.put(bytes("b"), bytes("b1"));
+      const snapshot = db.snapshot(); // keeps b1 in the flushed table as well
+      await db.put(bytes("b"), bytes("b2"));
+      await db.put(bytes("a"), bytes("a1"));
+      await db.put(bytes("c"), bytes("c1"));
+      await db.delete(bytes("c"));
+      await db.flush();
+      snapshot.release();
+      expect(seen).toEqual([
+        ["a", "a1", "a1"],
+        ["b", "b2", "b2"],
+        ["c", undefined, undefined],
+      ]);
+      expect(db.lookupMemtables(bytes("a"))).toBeUndefined();
+      expect(Buffer.from((await db.get(bytes("b")))!).toString()).toBe("b2");
+    } finally {
+      await db.close();
+    }
   });
 
   it("refuses use after close", async () => {

@@ -45,6 +45,7 @@ export interface NodeConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   memtableSizeBytes: number | undefined;
   blockCacheSizeBytes: number | undefined;
+  rowCacheSizeBytes: number | undefined;
 }
 
 export const DEFAULT_NODE_CONFIG: NodeConfig = {
@@ -67,6 +68,7 @@ export const DEFAULT_NODE_CONFIG: NodeConfig = {
   logLevel: "info",
   memtableSizeBytes: undefined,
   blockCacheSizeBytes: undefined,
+  rowCacheSizeBytes: undefined,
 };
 
 type Raw = string | number | boolean | undefined | null;
@@ -128,6 +130,7 @@ const FIELDS: {
   },
   memtableSizeBytes: { name: "memtable-size", parse: (raw, name) => memory(raw, name, 64 * 1024) },
   blockCacheSizeBytes: { name: "block-cache-size", parse: (raw, name) => memory(raw, name, 0) },
+  rowCacheSizeBytes: { name: "row-cache-size", parse: (raw, name) => memory(raw, name, 0) },
 };
 
 /** The external names, for --help texts and validation of YAML keys. */

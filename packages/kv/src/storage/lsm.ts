@@ -6,8 +6,10 @@
  * "everysec", no → "never".
  *
  * Reads ask the memtables first (a recent key is one hash lookup), then a
- * write-through row cache of decoded entries read from tables (row-cache.ts,
- * DEFAULT_ROW_CACHE_SIZE_BYTES), then the tables.
+ * row cache of decoded entries (row-cache.ts, DEFAULT_ROW_CACHE_SIZE_BYTES),
+ * then the tables. The row cache is filled by table reads and by flushes
+ * (every key a flush writes is cached with its flushed value), which also
+ * keeps it coherent with the tables (see `cacheFlushed`).
  *
  * Costs worth knowing: DEL reads before deleting (to answer 0 or 1); DBSIZE,
  * KEYS, FLUSHALL and the keyspace line of INFO scan the whole tree (O(n));
@@ -61,7 +63,7 @@ export interface LsmStoreOptions {
   logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   clock?: Clock;
   /** Bytes of decoded entries kept in the row cache (default DEFAULT_ROW_CACHE_SIZE_BYTES; 0 = off). */
-  rowCacheSizeBytes?: number;
+  rowCacheSizeBytes?: number | undefined;
   /** Runs `task` holding the key's command lock (the active expiry must not race a writer). */
   withKeyLock?: (key: Uint8Array, task: () => Promise<void>) => Promise<void>;
 }
@@ -71,8 +73,12 @@ export class LsmStore implements KeyValueStore {
   private readonly cursors = new Map<string, Uint8Array>();
   private readonly rowCache: RowCache;
   private nextCursor = 1;
-  /** The engine's flush count the row cache's entries were read at (see `validRowCache`). */
-  private rowCacheFlushes = 0;
+  /**
+   * Bumped whenever a flush writes to the row cache: a table read that was
+   * in flight meanwhile may have read what that flush replaced, and is not
+   * cached (see `readTables`).
+   */
+  private rowCacheGeneration = 0;
   /** CAS values start at the wall clock in µs so they keep growing across restarts. */
   private nextCas = Date.now() * 1000;
   private expired = 0;
@@ -105,8 +111,13 @@ export class LsmStore implements KeyValueStore {
     if (options.blockCacheSizeBytes !== undefined)
       openOptions.blockCacheSizeBytes = options.blockCacheSizeBytes;
     if (options.logger !== undefined) openOptions.logger = options.logger;
+    // Flushes during open (a replayed log) precede the store: its row cache starts empty anyway.
+    let store: LsmStore | undefined;
+    if (options.rowCacheSizeBytes !== 0) {
+      openOptions.onFlushEntry = (key, value) => store?.cacheFlushed(key, value);
+    }
     const db = await open(options.dataDir, openOptions);
-    const store = new LsmStore(db, options);
+    store = new LsmStore(db, options);
     // An empty database has no TTLs: the expiry scan can start switched off.
     let empty = true;
     for await (const _ of db.iterator({ limit: 1 })) empty = false;
@@ -126,11 +137,10 @@ export class LsmStore implements KeyValueStore {
    * The memtables are asked first: a key written since the last flush (the
    * hot set of a write-heavy node) is then one hash lookup and a header
    * decode, its value a view into the engine's memory (log chunks are never
-   * rewritten), and it never enters the row cache. The row cache holds
-   * entries read from tables only, and only until the next flush: a write
-   * lands in a memtable, which is asked first, and reaches the tables only
-   * by a flush — so writes never touch the row cache (no key string, no
-   * lookup per write), and a cached entry is the tables' answer until then.
+   * rewritten), and it never enters the row cache. Writes never touch the
+   * row cache either (no key string, no lookup per write): a write lands in
+   * a memtable, which is asked first, and reaches the tables only by a flush,
+   * which hands every key it writes to `cacheFlushed`.
    */
   get(key: Uint8Array): StoredEntry | undefined | Promise<StoredEntry | undefined> {
     const recent = this.db.lookupMemtables(key);
@@ -140,7 +150,7 @@ export class LsmStore implements KeyValueStore {
       if (entry.expiresAtMs !== 0 && entry.expiresAtMs <= this.clock()) return this.expire(key);
       return entry;
     }
-    if (!this.validRowCache()) return this.readTables(key, undefined);
+    if (this.rowCache.size === 0) return this.readTables(key, undefined);
     const name = toKey(key);
     const cached = this.rowCache.get(name);
     if (cached === undefined) return this.readTables(key, name);
@@ -152,27 +162,44 @@ export class LsmStore implements KeyValueStore {
     key: Uint8Array,
     name: string | undefined,
   ): StoredEntry | undefined | Promise<StoredEntry | undefined> {
-    const flushes = this.db.flushCount;
+    const generation = this.rowCacheGeneration;
     const raw = this.db.lookup(key);
     if (raw instanceof Promise) {
       // A flush while the block is read may have made the result stale: it is
-      // returned (the read began first) but cached only if no flush finished meanwhile.
-      return raw.then((found) => this.admit(key, name, found, flushes === this.db.flushCount));
+      // returned (the read began first) but cached only if no flush wrote to the cache meanwhile.
+      return raw.then((found) =>
+        this.admit(key, name, found, generation === this.rowCacheGeneration),
+      );
     }
     return this.admit(key, name, raw, true);
   }
 
   /**
-   * Empties the row cache when a flush finished since its entries were read
-   * (a flushed write may have replaced any of them); false when it is empty.
+   * Called by the engine for the newest version of each key a flush writes,
+   * while the flushed memtable still answers reads of it. The tables' answer
+   * for a key changes only when a flush writes that key (compactions keep
+   * answers; every write goes through a memtable), so updating the cached
+   * entry here keeps the cache equal to the tables — and warms it with what
+   * was just written, which a node that floods writes would otherwise read
+   * back from the tables one key at a time (RocksDB's
+   * prepopulate_block_cache, for rows).
    */
-  private validRowCache(): boolean {
-    const flushes = this.db.flushCount;
-    if (flushes !== this.rowCacheFlushes) {
-      this.rowCache.clear();
-      this.rowCacheFlushes = flushes;
+  private cacheFlushed(key: Buffer, raw: Buffer | undefined): void {
+    this.rowCacheGeneration++;
+    const name = toKey(key);
+    if (raw === undefined) {
+      this.rowCache.delete(name);
+      return;
     }
-    return this.rowCache.size > 0;
+    const decoded = decodeEntry(raw);
+    if (decoded.expiresAtMs !== 0 && decoded.expiresAtMs <= this.clock()) {
+      this.rowCache.delete(name);
+      return;
+    }
+    this.rowCache.set(
+      name,
+      new CachedRow(Buffer.from(decoded.value), decoded.expiresAtMs, decoded.flags, decoded.cas),
+    );
   }
 
   /** Decodes what the engine returned from its tables, caches it, or expires it. */
@@ -192,10 +219,7 @@ export class LsmStore implements KeyValueStore {
       decoded.flags,
       decoded.cas,
     );
-    if (cache) {
-      this.validRowCache();
-      this.rowCache.set(name ?? toKey(key), entry);
-    }
+    if (cache) this.rowCache.set(name ?? toKey(key), entry);
     return entry;
   }
 

@@ -2,9 +2,9 @@
  * A cache of decoded entries read from the lsm engine's tables (what RocksDB
  * calls a row cache): hot keys that are in no memtable are read without
  * touching the block cache or the tables. LsmStore asks the memtables first
- * and empties this cache whenever a flush finishes, so it never disagrees
- * with the engine (lsm.ts). Bounded by bytes (key + value +
- * ROW_CACHE_ENTRY_OVERHEAD_BYTES each).
+ * and has every flush write the keys it flushes into this cache, so it never
+ * disagrees with the tables (lsm.ts `cacheFlushed`). Bounded by bytes (key +
+ * value + ROW_CACHE_ENTRY_OVERHEAD_BYTES each).
  *
  * Eviction is CLOCK (second chance), not exact LRU: a hit only sets the
  * entry's `referenced` bit; eviction takes the oldest entry (a JS Map keeps
@@ -46,9 +46,17 @@ export class RowCache {
 
   set(key: string, row: CachedRow): void {
     if (this.capacityBytes === 0) return;
-    this.delete(key);
     const size = key.length + row.value.length + ROW_CACHE_ENTRY_OVERHEAD_BYTES;
-    if (size > this.capacityBytes / 8) return; // one big value must not flush the whole cache
+    if (size > this.capacityBytes / 8) {
+      this.delete(key); // one big value must not flush the whole cache
+      return;
+    }
+    const replaced = this.entries.get(key);
+    if (replaced !== undefined) {
+      // A newer value of a cached key (a flush): same place in the clock, same reference bit.
+      row.referenced = replaced.referenced;
+      this.sizeBytes -= key.length + replaced.value.length + ROW_CACHE_ENTRY_OVERHEAD_BYTES;
+    }
     this.entries.set(key, row);
     this.sizeBytes += size;
     let chances = 0;
