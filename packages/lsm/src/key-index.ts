@@ -54,9 +54,11 @@ export function hashBytes(source: Uint8Array, start: number, end: number): numbe
 export class KeyIndex {
   /** Two Int32 per slot: record number + 1 (EMPTY, TOMBSTONE), then the key's hash. */
   private slots = new Int32Array(2 * INITIAL_SLOTS);
-  /** Key of record i: arena[keyStarts[i], keyStarts[i] + keyLengths[i]). */
-  private keyStarts = new Int32Array(INITIAL_SLOTS / 2);
-  private keyLengths = new Int32Array(INITIAL_SLOTS / 2);
+  /**
+   * Key of record i: arena[keyRanges[2i], keyRanges[2i] + keyRanges[2i + 1])
+   * (start and length side by side: one cache line for both); length -1 when removed.
+   */
+  private keyRanges = new Int32Array(INITIAL_SLOTS);
   private arena: Buffer;
   private arenaUsed = 0;
   /** Arena bytes of removed keys. */
@@ -86,8 +88,9 @@ export class KeyIndex {
   /** Whether record `id`'s key is `source[start, end)`. */
   holds(id: number, source: Uint8Array, start: number, end: number): boolean {
     const length = end - start;
-    if (this.keyLengths[id] !== length) return false;
-    const from = this.keyStarts[id]!;
+    const ranges = this.keyRanges;
+    if (ranges[2 * id + 1] !== length) return false;
+    const from = ranges[2 * id]!;
     const arena = this.arena;
     // From the end: keys sharing a prefix ("user:1234", "user:1235") differ there.
     for (let i = length - 1; i >= 0; i--) if (arena[from + i] !== source[start + i]) return false;
@@ -102,15 +105,12 @@ export class KeyIndex {
   add(source: Uint8Array, start: number, end: number, hash: number): number {
     if (2 * (this.live + this.tombstones + 1) > this.slots.length >> 1) this.rebuildSlots();
     const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.issued++;
-    if (id >= this.keyStarts.length) {
-      this.keyStarts = grow(this.keyStarts, 2 * this.keyStarts.length);
-      this.keyLengths = grow(this.keyLengths, 2 * this.keyLengths.length);
-    }
+    if (2 * id >= this.keyRanges.length) this.keyRanges = grow(this.keyRanges, 2 * this.keyRanges.length);
     const length = end - start;
     if (this.arenaUsed + length > this.arena.length) this.makeArenaRoom(length);
     this.arena.set(source.subarray(start, end), this.arenaUsed);
-    this.keyStarts[id] = this.arenaUsed;
-    this.keyLengths[id] = length;
+    this.keyRanges[2 * id] = this.arenaUsed;
+    this.keyRanges[2 * id + 1] = length;
     this.arenaUsed += length;
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
@@ -129,7 +129,7 @@ export class KeyIndex {
     if (slot < 0) return -1;
     const id = this.slots[2 * slot]! - 1;
     this.slots[2 * slot] = TOMBSTONE;
-    this.keyLengths[id] = -1;
+    this.keyRanges[2 * id + 1] = -1;
     this.freeIds.push(id);
     this.deadBytes += end - start;
     this.live--;
@@ -139,8 +139,7 @@ export class KeyIndex {
 
   clear(): void {
     this.slots = new Int32Array(2 * INITIAL_SLOTS);
-    this.keyStarts = new Int32Array(INITIAL_SLOTS / 2);
-    this.keyLengths = new Int32Array(INITIAL_SLOTS / 2);
+    this.keyRanges = new Int32Array(INITIAL_SLOTS);
     this.arena = Buffer.allocUnsafe(this.initialArenaBytes);
     this.arenaUsed = 0;
     this.deadBytes = 0;
@@ -200,11 +199,11 @@ export class KeyIndex {
       // Copy the live keys only, in record order.
       let used = 0;
       for (let id = 0; id < this.issued; id++) {
-        const length = this.keyLengths[id]!;
+        const length = this.keyRanges[2 * id + 1]!;
         if (length < 0) continue;
-        const from = this.keyStarts[id]!;
+        const from = this.keyRanges[2 * id]!;
         this.arena.copy(arena, used, from, from + length);
-        this.keyStarts[id] = used;
+        this.keyRanges[2 * id] = used;
         used += length;
       }
       this.arenaUsed = used;
