@@ -105,7 +105,8 @@ export class KeyIndex {
   add(source: Uint8Array, start: number, end: number, hash: number): number {
     if (2 * (this.live + this.tombstones + 1) > this.slots.length >> 1) this.rebuildSlots();
     const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.issued++;
-    if (2 * id >= this.keyRanges.length) this.keyRanges = grow(this.keyRanges, 2 * this.keyRanges.length);
+    if (2 * id >= this.keyRanges.length)
+      this.keyRanges = grow(this.keyRanges, 2 * this.keyRanges.length);
     const length = end - start;
     if (this.arenaUsed + length > this.arena.length) this.makeArenaRoom(length);
     this.arena.set(source.subarray(start, end), this.arenaUsed);
