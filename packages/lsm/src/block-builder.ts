@@ -12,7 +12,7 @@
  * in strictly increasing internal-key order.
  */
 
-import { putVarint32, varintLength } from "./coding.js";
+import { putBytes, putVarint32, varintLength } from "./coding.js";
 import { INTERNAL_KEY_TRAILER_BYTES } from "./constants.js";
 import { writeTrailer } from "./internal-key.js";
 
@@ -47,11 +47,7 @@ export class BlockBuilder {
     if (this.scratch.length < keyLength) this.scratch = Buffer.allocUnsafe(keyLength * 2);
     const key = this.scratch;
     const userLength = userKey.length;
-    if (userLength <= 32) {
-      for (let i = 0; i < userLength; i++) key[i] = userKey[i]!;
-    } else {
-      userKey.copy(key, 0);
-    }
+    putBytes(key, 0, userKey);
     writeTrailer(key, userLength, seq, type);
 
     let shared = 0;
@@ -74,8 +70,8 @@ export class BlockBuilder {
     p = putVarint32(this.buffer, p, shared);
     p = putVarint32(this.buffer, p, unshared);
     p = putVarint32(this.buffer, p, value.length);
-    p += key.copy(this.buffer, p, shared, keyLength);
-    p += value.copy(this.buffer, p);
+    p = putBytes(this.buffer, p, key, shared, keyLength);
+    p = putBytes(this.buffer, p, value);
     this.length = p;
 
     // lastKey already holds the shared prefix; copy the rest (all of it into a grown buffer).

@@ -8,7 +8,7 @@
  * reported as corruption with the file and the block's offset.
  */
 
-import { decoded, getVarint32 } from "./coding.js";
+import { decoded, getVarint32, SHORT_COPY_BYTES } from "./coding.js";
 import { INTERNAL_KEY_TRAILER_BYTES } from "./constants.js";
 import { corruption } from "./errors.js";
 
@@ -39,9 +39,6 @@ export class ParsedBlock {
     return low;
   }
 }
-
-/** Copies up to this many bytes are done in a JS loop rather than a native call. */
-const SHORT_COPY_BYTES = 32;
 
 export function parseBlock(block: Buffer, file: string, blockOffset: number): ParsedBlock {
   const end = block.length;

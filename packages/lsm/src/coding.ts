@@ -47,3 +47,23 @@ export function asBuffer(bytes: Uint8Array): Buffer {
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+/** Copies up to this many bytes in a JS loop: a native copy call costs more than the bytes. */
+export const SHORT_COPY_BYTES = 32;
+
+/** Copies `source[start, end)` into `out` at `offset`; returns the offset after it. */
+export function putBytes(
+  out: Uint8Array,
+  offset: number,
+  source: Uint8Array,
+  start = 0,
+  end = source.length,
+): number {
+  const length = end - start;
+  if (length <= SHORT_COPY_BYTES) {
+    for (let i = 0; i < length; i++) out[offset + i] = source[start + i]!;
+  } else {
+    out.set(source.subarray(start, end), offset);
+  }
+  return offset + length;
+}

@@ -16,7 +16,7 @@
  * records of several batches into one write(2) (and one fsync).
  */
 
-import { decoded, getVarint32, putVarint32, varintLength } from "./coding.js";
+import { decoded, getVarint32, putBytes, putVarint32, varintLength } from "./coding.js";
 import {
   LOG_HEADER_BYTES,
   LOG_RECORD_WRITE_BATCH,
@@ -132,13 +132,10 @@ export function encodeSinglePutRecord(
   let p = putBatchHeader(out, offset + LOG_HEADER_BYTES, seq, 1);
   out[p++] = TYPE_VALUE;
   p = putVarint32(out, p, key.length);
-  out.set(key, p);
-  p += key.length;
+  p = putBytes(out, p, key);
   p = putVarint32(out, p, prefix.length + value.length);
-  out.set(prefix, p);
-  p += prefix.length;
-  out.set(value, p);
-  p += value.length;
+  p = putBytes(out, p, prefix);
+  p = putBytes(out, p, value);
   return sealRecord(out, offset, p);
 }
 
@@ -163,7 +160,7 @@ export function encodeBatchRecord(
     out[p++] = type;
     p = putVarint32(out, p, key.length);
     const keyStart = p;
-    p += key.copy(out, p);
+    p = putBytes(out, p, key);
     const keyEnd = p;
     let valueStart = p;
     if (type === TYPE_VALUE) {
@@ -171,8 +168,8 @@ export function encodeBatchRecord(
       const value = values[i]!;
       p = putVarint32(out, p, prefix.length + value.length);
       valueStart = p;
-      p += prefix.copy(out, p);
-      p += value.copy(out, p);
+      p = putBytes(out, p, prefix);
+      p = putBytes(out, p, value);
     }
     memtable?.addRange(out, keyStart, keyEnd, firstSeq + i, type, out, valueStart, p);
   }
