@@ -3,6 +3,8 @@
  * SSTables with bloom filters, manifest, leveled compaction). See README.md.
  */
 
+/** Copies short byte ranges without a native call (also used by the kv memory engine). */
+export { putBytes } from "./coding.js";
 export {
   DEFAULT_BLOCK_CACHE_SIZE_BYTES,
   DEFAULT_BLOCK_SIZE_BYTES,

@@ -23,34 +23,33 @@ export const ENTRY_HEADER_BYTES = 21;
  * once, in front of the value).
  */
 export function encodeEntryHeader(entry: StoredEntry): Buffer {
-  writeHeader(scratchHeader, 0, entry);
+  writeEntryHeader(scratchHeader, 0, entry.flags, entry.expiresAtMs, entry.cas);
   return scratchHeader;
-}
-
-/**
- * The headers of `entries`, one after another in one buffer (one allocation
- * for a whole MSET): header i is `out.subarray(i * ENTRY_HEADER_BYTES, …)`.
- */
-export function encodeEntryHeaders(entries: readonly StoredEntry[]): Buffer {
-  const out = Buffer.allocUnsafe(entries.length * ENTRY_HEADER_BYTES);
-  for (let i = 0; i < entries.length; i++) writeHeader(out, i * ENTRY_HEADER_BYTES, entries[i]!);
-  return out;
 }
 const scratchHeader = Buffer.alloc(ENTRY_HEADER_BYTES);
 
 export function encodeEntry(entry: StoredEntry): Uint8Array {
   const out = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + entry.value.length);
-  writeHeader(out, 0, entry);
+  writeEntryHeader(out, 0, entry.flags, entry.expiresAtMs, entry.cas);
   out.set(entry.value, ENTRY_HEADER_BYTES);
   return out;
 }
 
-/** Writes the header of `entry` at `offset` of `out`. */
-function writeHeader(out: Buffer, offset: number, entry: StoredEntry): void {
+/**
+ * Writes an entry header at `offset` of `out` (an MSET writes all of its
+ * headers into one buffer this way: one allocation, no entry objects).
+ */
+export function writeEntryHeader(
+  out: Buffer,
+  offset: number,
+  flags: number,
+  expiresAtMs: number,
+  cas: number,
+): void {
   out[offset] = ENTRY_FORMAT_VERSION;
-  out.writeUInt32BE(entry.flags >>> 0, offset + 1);
-  out.writeDoubleBE(entry.expiresAtMs, offset + 5);
-  out.writeDoubleBE(entry.cas, offset + 13);
+  out.writeUInt32BE(flags >>> 0, offset + 1);
+  out.writeDoubleBE(expiresAtMs, offset + 5);
+  out.writeDoubleBE(cas, offset + 13);
 }
 
 export function decodeEntry(raw: Uint8Array): StoredEntry {

@@ -31,7 +31,7 @@ import {
   ENTRY_HEADER_BYTES,
   encodeEntry,
   encodeEntryHeader,
-  encodeEntryHeaders,
+  writeEntryHeader,
 } from "./entry-codec.js";
 import { toKey } from "./memory.js";
 import { CachedRow, RowCache } from "./row-cache.js";
@@ -268,27 +268,21 @@ export class LsmStore implements KeyValueStore {
         );
       }
     }
-    const entries: StoredEntry[] = [];
-    for (const item of items) {
-      const entry: StoredEntry = {
-        value: item.value,
-        expiresAtMs: item.options.expiresAtMs,
-        flags: item.options.flags,
-        cas: item.options.cas ?? this.nextCas++,
-      };
-      if (entry.expiresAtMs !== 0) this.noteTtlWrite();
-      entries.push(entry);
-    }
     // Each value goes into the log record behind its header: no concatenated copy.
-    const headers = encodeEntryHeaders(entries);
+    const headers = Buffer.allocUnsafe(items.length * ENTRY_HEADER_BYTES);
     const batch = new WriteBatch();
     for (let i = 0; i < items.length; i++) {
+      const { key, value, options } = items[i]!;
+      if (options.expiresAtMs !== 0) this.noteTtlWrite();
       const start = i * ENTRY_HEADER_BYTES;
-      batch.putPrefixed(
-        items[i]!.key,
-        headers.subarray(start, start + ENTRY_HEADER_BYTES),
-        items[i]!.value,
+      writeEntryHeader(
+        headers,
+        start,
+        options.flags,
+        options.expiresAtMs,
+        options.cas ?? this.nextCas++,
       );
+      batch.putPrefixed(key, headers.subarray(start, start + ENTRY_HEADER_BYTES), value);
     }
     if (this.db.writeBuffered(batch)) return undefined;
     return this.db.write(batch);

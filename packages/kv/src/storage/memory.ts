@@ -10,7 +10,7 @@
  * does: `slots` holds every entry (RANDOMKEY), `volatile` the entries with a
  * TTL (the active expiry cycle). Removal swaps the last element into the hole.
  */
-import { hashBytes, KeyIndex } from "@scaleout/lsm";
+import { hashBytes, KeyIndex, putBytes } from "@scaleout/lsm";
 import {
   ACTIVE_EXPIRE_BUDGET_MS,
   ACTIVE_EXPIRE_KEYS_PER_LOOP,
@@ -128,7 +128,7 @@ export class MemoryStore implements KeyValueStore {
   private store(key: Uint8Array, value: Uint8Array, options: WriteOptions): MemoryEntry {
     // A copy: `value` is usually a view into a socket chunk, which must not be pinned.
     const stored = Buffer.allocUnsafe(value.length);
-    stored.set(value);
+    putBytes(stored, 0, value);
     const sizeBytes = 2 * key.length + stored.length + ENTRY_OVERHEAD_BYTES;
     const existing = this.find(key);
     const cas = options.cas ?? this.nextCas++;
@@ -181,7 +181,7 @@ export class MemoryStore implements KeyValueStore {
     this.lastFound = entry;
     if (entry !== undefined && key.length <= LAST_KEY_COPY_BYTES) {
       this.lastFoundKey = key;
-      this.lastFoundBytes.set(key);
+      putBytes(this.lastFoundBytes, 0, key);
       this.lastFoundLength = key.length;
     } else {
       this.lastFoundKey = undefined;
