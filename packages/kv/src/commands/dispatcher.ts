@@ -7,7 +7,7 @@
  */
 import type { Reply } from "../resp/reply.js";
 import { error } from "../resp/reply.js";
-import { toKey } from "../storage/memory.js";
+import { sameBytes, toKey } from "../storage/memory.js";
 import { type KeyValueStore, StoreLimitError } from "../storage/store.js";
 import { lowerName } from "./arguments.js";
 import {
@@ -19,7 +19,7 @@ import {
   wrongArity,
 } from "./replies.js";
 import { ALL_KEYS, type LockScope, NO_LOCK, type Scheduler } from "./scheduler.js";
-import type { NodeServices } from "./services.js";
+import type { CallCounter, NodeServices } from "./services.js";
 import { COMMANDS, keyPositions } from "./table.js";
 import type { ClientState, CommandContext, CommandSpec } from "./types.js";
 
@@ -32,7 +32,11 @@ interface DispatchEntry {
   readonly spec: CommandSpec;
   readonly noAuth: boolean;
   readonly denyOom: boolean;
+  readonly counter: CallCounter;
 }
+
+/** Command names up to this long are remembered byte for byte (see `lookup`). */
+const LAST_NAME_BYTES = 32;
 
 /**
  * Command names as clients typed them ("GET", "get", "Get") → entry, so the
@@ -44,6 +48,10 @@ const MAX_CACHED_NAME_SPELLINGS = 4096;
 export class CommandDispatcher {
   private readonly byTypedName = new Map<string, DispatchEntry>();
   private readonly entries = new Map<CommandSpec, DispatchEntry>();
+  /** The last cacheable name looked up (its bytes) and its entry: a pipeline repeats one command. */
+  private readonly lastName = Buffer.alloc(LAST_NAME_BYTES);
+  private lastNameLength = -1;
+  private lastEntry: DispatchEntry | undefined;
 
   constructor(
     readonly store: KeyValueStore,
@@ -73,6 +81,7 @@ export class CommandDispatcher {
         spec,
         noAuth: spec.flags.includes("no_auth"),
         denyOom: spec.flags.includes("denyoom"),
+        counter: this.services.stats.counter(spec.name),
       };
       this.entries.set(spec, entry);
     }
@@ -81,9 +90,14 @@ export class CommandDispatcher {
 
   /** The entry for `args`: the typed-name cache first (commands without subcommands). */
   private lookup(args: Buffer[]): DispatchEntry | Reply {
-    const typed = args[0]!.toString("latin1");
+    const name = args[0]!;
+    if (sameBytes(this.lastName, this.lastNameLength, name)) return this.lastEntry!;
+    const typed = name.toString("latin1");
     const cached = this.byTypedName.get(typed);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.remember(name, cached);
+      return cached;
+    }
     const resolved = this.resolve(args);
     if (!("arity" in resolved)) return resolved;
     const entry = this.entryFor(resolved);
@@ -94,8 +108,16 @@ export class CommandDispatcher {
       this.byTypedName.size < MAX_CACHED_NAME_SPELLINGS
     ) {
       this.byTypedName.set(typed, entry);
+      this.remember(name, entry);
     }
     return entry;
+  }
+
+  private remember(name: Buffer, entry: DispatchEntry): void {
+    if (name.length > LAST_NAME_BYTES) return;
+    name.copy(this.lastName);
+    this.lastNameLength = name.length;
+    this.lastEntry = entry;
   }
 
   execute(client: ClientState, args: Buffer[]): Reply | Promise<Reply> {
@@ -115,7 +137,8 @@ export class CommandDispatcher {
     }
     if (found.denyOom && !this.store.admitWrite()) return OOM;
     client.lastCommand = spec.name;
-    this.services.stats.countCall(spec.name);
+    this.services.stats.totalCommandsProcessed++;
+    found.counter.calls++;
     const handler = spec.handler;
     const scheduler = this.scheduler;
     try {

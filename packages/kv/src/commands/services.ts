@@ -14,12 +14,31 @@ export class ServerStats {
   totalNetInputBytes = 0;
   totalNetOutputBytes = 0;
   totalErrorReplies = 0;
-  /** Calls per command name (INFO commandstats, /metrics). */
-  readonly calls = new Map<string, number>();
+  /** One counter object per command name, kept across resets (the dispatcher holds them). */
+  private readonly counters = new Map<string, CallCounter>();
+
+  /** The counter of command `name`: the dispatcher bumps it without a map lookup per call. */
+  counter(name: string): CallCounter {
+    let counter = this.counters.get(name);
+    if (counter === undefined) {
+      counter = { calls: 0 };
+      this.counters.set(name, counter);
+    }
+    return counter;
+  }
 
   countCall(name: string): void {
     this.totalCommandsProcessed++;
-    this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
+    this.counter(name).calls++;
+  }
+
+  /** Calls per command name since start or the last reset (INFO commandstats, /metrics). */
+  get calls(): Map<string, number> {
+    const calls = new Map<string, number>();
+    for (const [name, counter] of this.counters) {
+      if (counter.calls > 0) calls.set(name, counter.calls);
+    }
+    return calls;
   }
 
   reset(): void {
@@ -31,8 +50,12 @@ export class ServerStats {
     this.totalNetInputBytes = 0;
     this.totalNetOutputBytes = 0;
     this.totalErrorReplies = 0;
-    this.calls.clear();
+    for (const counter of this.counters.values()) counter.calls = 0;
   }
+}
+
+export interface CallCounter {
+  calls: number;
 }
 
 /** Result of CONFIG SET for one parameter: undefined on success, else the reason. */

@@ -395,7 +395,7 @@ export class MemoryStore implements KeyValueStore {
 const LAST_KEY_COPY_BYTES = 256;
 
 /** Whether `copy[0, length)` holds the bytes of `key`. */
-function sameBytes(copy: Buffer, length: number, key: Uint8Array): boolean {
+export function sameBytes(copy: Buffer, length: number, key: Uint8Array): boolean {
   if (length !== key.length) return false;
   for (let i = length - 1; i >= 0; i--) if (copy[i] !== key[i]) return false;
   return true;
