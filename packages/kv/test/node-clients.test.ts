@@ -72,6 +72,28 @@ for (const engine of ["memory", "lsm"] as const) {
       );
     });
 
+    it("counts calls per command in INFO commandstats until CONFIG RESETSTAT", async () => {
+      const calls = async () => {
+        const info = (await redis.call("INFO", "commandstats")) as string;
+        return Object.fromEntries(
+          [...info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map((m) => [m[1], Number(m[2])]),
+        );
+      };
+      expect(await redis.call("CONFIG", "RESETSTAT")).toBe("OK");
+      // Mixed spellings and a pipeline of one command: every call counts against its command.
+      await redis.call("ECHO", "a");
+      await redis.call("echo", "b");
+      const pipeline = redis.pipeline();
+      for (let i = 0; i < 5; i++) pipeline.call("ECHO", String(i));
+      pipeline.call("PING");
+      await pipeline.exec();
+      expect(await calls()).toMatchObject({ echo: 7, ping: 1 });
+      expect(await redis.call("CONFIG", "RESETSTAT")).toBe("OK");
+      const after = await calls();
+      expect(after.echo).toBeUndefined();
+      expect(after.ping).toBeUndefined();
+    });
+
     it("keeps INCR and SET NX atomic across concurrent pipelined clients", async () => {
       const clients = Array.from(
         { length: 6 },
