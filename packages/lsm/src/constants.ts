@@ -44,6 +44,17 @@ export const SMALL_GROUP_EXTRA_BYTES = 128 * KIB;
  * max_write_buffer_number of 2 allows one).
  */
 export const MAX_IMMUTABLE_MEMTABLES = 2;
+/**
+ * A full memtable whose live data (values not overwritten since) fills at
+ * most this share of it compacts its values in memory instead of being
+ * flushed (Memtable.compactValues) ...
+ */
+export const MEMTABLE_COMPACT_LIVE_SHARE = 0.5;
+/**
+ * ... as long as its commit log stays under this many memtable sizes: the
+ * log bounds recovery time, as RocksDB's max_total_wal_size does.
+ */
+export const MAX_LOG_MEMTABLE_SIZES = 4;
 /** Number of L0 tables that makes L0 worth compacting into L1 (LevelDB: 4). */
 export const L0_COMPACTION_TRIGGER = 4;
 /** Past this many L0 tables each write group waits WRITE_SLOWDOWN_DELAY_MS, letting compaction catch up. */

@@ -40,8 +40,10 @@ import {
   LOG_HEADER_BYTES,
   MAX_GROUP_COMMIT_BYTES,
   MAX_IMMUTABLE_MEMTABLES,
+  MAX_LOG_MEMTABLE_SIZES,
   MAX_SEQUENCE,
   MAX_VALUE_SIZE_BYTES,
+  MEMTABLE_COMPACT_LIVE_SHARE,
   NUM_LEVELS,
   SMALL_GROUP_EXTRA_BYTES,
   TARGET_TABLE_SIZE_BYTES,
@@ -443,7 +445,7 @@ export class LsmDatabase implements Database {
       !this.closed &&
       this.backgroundError === null &&
       this.log !== null &&
-      this.mem.approximateSizeBytes < this.options.memtableSizeBytes &&
+      this.memtableHasRoom() &&
       this.version.levels[0]!.length < L0_SLOWDOWN_WRITES_TRIGGER &&
       this.lastSeq < MAX_SEQUENCE
     );
@@ -627,7 +629,7 @@ export class LsmDatabase implements Database {
         this.counters.stallMs += performance.now() - start;
         continue;
       }
-      if (this.mem.approximateSizeBytes < this.options.memtableSizeBytes) return;
+      if (this.memtableHasRoom()) return;
       if (this.imms.length >= MAX_IMMUTABLE_MEMTABLES || l0Tables >= L0_STOP_WRITES_TRIGGER) {
         this.counters.stops++;
         const start = performance.now();
@@ -639,6 +641,27 @@ export class LsmDatabase implements Database {
       await this.switchMemtable();
       return;
     }
+  }
+
+  /**
+   * Whether the current memtable takes more writes. A full one made mostly
+   * of values overwritten in place compacts its values instead (no flush),
+   * while its log stays within MAX_LOG_MEMTABLE_SIZES memtable sizes.
+   */
+  private memtableHasRoom(): boolean {
+    const mem = this.mem;
+    const limit = this.options.memtableSizeBytes;
+    if (mem.approximateSizeBytes < limit) return true;
+    if (
+      mem.liveSizeBytes <= limit * MEMTABLE_COMPACT_LIVE_SHARE &&
+      this.log !== null &&
+      this.log.sizeBytes < limit * MAX_LOG_MEMTABLE_SIZES
+    ) {
+      mem.compactValues();
+      this.counters.memtableCompactions++;
+      return true;
+    }
+    return false;
   }
 
   /** Makes the memtable immutable, starts a new log, schedules the flush. Runs inside the writer. */
@@ -1220,6 +1243,7 @@ export class LsmDatabase implements Database {
       },
       writeStalls: { slowdowns: c.slowdowns, stops: c.stops, stallMs: Math.round(c.stallMs) },
       flush: { count: c.flushCount, bytesWritten: c.flushBytesWritten },
+      memtableCompactions: c.memtableCompactions,
       compaction: {
         count: c.compactionCount,
         bytesRead: c.compactionBytesRead,

@@ -31,11 +31,14 @@
  * they are first sorted: latin1 maps every byte to one UTF-16 code unit of
  * the same value, so JavaScript's string order is exactly bytewise order.
  */
+import { putBytes } from "./coding.js";
 import type { InternalIterator } from "./internal-iterator.js";
 import { hashBytes, KeyIndex } from "./key-index.js";
 
 /** Bookkeeping per entry (version object, map slot, record share), counted in the size bound. */
 const NODE_OVERHEAD_BYTES = 64;
+/** Chunk size of the copies `compactValues` makes. */
+const COMPACTED_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * One version of a key. Exposes `type` and `value` to readers
@@ -68,6 +71,18 @@ export class MemtableVersion {
     return this.source.subarray(this.valueStart, this.valueEnd);
   }
 
+  get valueLength(): number {
+    return this.valueEnd - this.valueStart;
+  }
+
+  /** Moves the value to `target[start, …)` (a copy: views of the old bytes stay valid). */
+  moveValue(target: Buffer, start: number): void {
+    const end = putBytes(target, start, this.source, this.valueStart, this.valueEnd);
+    this.source = target;
+    this.valueStart = start;
+    this.valueEnd = end;
+  }
+
   /** The next newer version of the same key, or null (a walk from the newest: rare, reverse iteration only). */
   newer(): MemtableVersion | null {
     let version = this.record.newest;
@@ -83,7 +98,7 @@ class KeyRecord {
   oldest: MemtableVersion | null = null;
   /** `key` decoded as latin1 (compares like the bytes); set when the record is first sorted. */
   text = "";
-  constructor(readonly key: Buffer) {}
+  constructor(public key: Buffer) {}
 }
 
 function byText(a: KeyRecord, b: KeyRecord): number {
@@ -107,6 +122,11 @@ export class Memtable {
   /** Number of the record last read or written, or -1 (records are never removed). */
   private lastId = -1;
   approximateSizeBytes = 0;
+  /**
+   * What approximateSizeBytes would be if no value had been overwritten in
+   * place: the size `compactValues` brings it back to.
+   */
+  liveSizeBytes = 0;
   entryCount = 0;
   /** Highest sequence number inserted, 0 if empty. */
   largestSeq = 0;
@@ -159,12 +179,15 @@ export class Memtable {
         this.unsorted.push(fresh);
         // The key is held three times: in the log chunk, in the index and (once sorted) as a string.
         this.approximateSizeBytes += 3 * (keyEnd - keyStart);
+        this.liveSizeBytes += 3 * (keyEnd - keyStart);
       }
       this.lastId = id;
     }
     const newest = this.newestById[id];
     // Newer than everything here (the engine's case) is newer than the key's newest version.
     if (this.overwriteInPlace && newest !== undefined && seq > this.largestSeq) {
+      // The replaced value's bytes stay in their chunk until the memtable goes or compacts its values.
+      this.liveSizeBytes += valueEnd - valueStart - newest.valueLength;
       newest.replace(seq, type, valueSource, valueStart, valueEnd);
       this.approximateSizeBytes += valueEnd - valueStart;
       this.largestSeq = seq;
@@ -191,6 +214,7 @@ export class Memtable {
       after.older = version;
     }
     this.approximateSizeBytes += valueEnd - valueStart + NODE_OVERHEAD_BYTES;
+    this.liveSizeBytes += valueEnd - valueStart + NODE_OVERHEAD_BYTES;
     this.entryCount++;
     if (seq > this.largestSeq) this.largestSeq = seq;
   }
@@ -206,6 +230,40 @@ export class Memtable {
     let version: MemtableVersion | null = this.newestById[id]!;
     while (version !== null && version.seq > seq) version = version.older;
     return version;
+  }
+
+  /**
+   * Copies every key and every version's value into chunks of the
+   * memtable's own, so the log chunks they arrived in (which also hold every
+   * value overwritten in place since) can be freed, and approximateSizeBytes
+   * drops to liveSizeBytes. Under overwrites (INCR, a hot key space) this
+   * takes the place of a flush: one pass of small copies instead of a
+   * sort, a table and a compaction later (RocksDB's inplace_update_support
+   * keeps its arena from growing the same way). Views handed out earlier
+   * keep the old bytes, which are never rewritten; iterators read the
+   * versions' new places, which hold the same bytes.
+   */
+  compactValues(): void {
+    let chunk = Buffer.allocUnsafe(COMPACTED_CHUNK_BYTES);
+    let used = 0;
+    const room = (length: number): void => {
+      if (used + length <= chunk.length) return;
+      chunk = Buffer.allocUnsafe(Math.max(COMPACTED_CHUNK_BYTES, length));
+      used = 0;
+    };
+    for (const record of this.records) {
+      const length = record.key.length;
+      room(length);
+      putBytes(chunk, used, record.key);
+      record.key = chunk.subarray(used, used + length);
+      used += length;
+      for (let version = record.newest; version !== null; version = version.older) {
+        room(version.valueLength);
+        version.moveValue(chunk, used);
+        used += version.valueLength;
+      }
+    }
+    this.approximateSizeBytes = this.liveSizeBytes;
   }
 
   iterator(): InternalIterator {

@@ -7,6 +7,7 @@ export class Counters {
   stops = 0;
   stallMs = 0;
   flushCount = 0;
+  memtableCompactions = 0;
   flushBytesWritten = 0;
   compactionCount = 0;
   compactionBytesRead = 0;

@@ -107,6 +107,8 @@ export interface EngineStats {
     stallMs: number;
   };
   flush: { count: number; bytesWritten: number };
+  /** Full memtables whose overwritten values were dropped in memory instead of flushed. */
+  memtableCompactions: number;
   compaction: { count: number; bytesRead: number; bytesWritten: number };
   /** Bytes of keys and values accepted from callers. */
   userBytesWritten: number;

@@ -77,6 +77,40 @@ describe("Database API", () => {
     });
   });
 
+  it("drops overwritten values of a full memtable in memory instead of flushing, until its log reaches four memtable sizes", async () => {
+    const dir = fresh();
+    const memtableSizeBytes = 64 * 1024;
+    let db = await open(dir, { memtableSizeBytes, syncPolicy: "never" });
+    const key = (i: number) => bytes(`counter:${i}`);
+    const value = (round: number, i: number) => bytes(`${round}:${i}:${"x".repeat(40)}`);
+    try {
+      // 20 keys overwritten again and again: live data ~3 KiB, a full memtable every ~900 writes.
+      let round = 0;
+      while (db.stats().flush.count === 0 && round < 2000) {
+        round++;
+        for (let i = 0; i < 20; i++) {
+          if (!db.putBuffered(key(i), value(round, i))) await db.put(key(i), value(round, i));
+        }
+      }
+      const stats = db.stats();
+      expect(stats.memtableCompactions).toBeGreaterThanOrEqual(2);
+      // The first flush came only once the log passed its bound (~4 memtable sizes of records).
+      expect(stats.logBytesWritten).toBeGreaterThanOrEqual(3 * memtableSizeBytes);
+      expect(stats.memtableSizeBytes).toBeLessThan(memtableSizeBytes);
+      for (let i = 0; i < 20; i++) {
+        expect(Buffer.from(db.lookup(key(i)) as Uint8Array)).toEqual(value(round, i));
+      }
+      db.commitBuffered();
+      await db.close();
+      // The log replays to the same answers.
+      db = await open(dir, { memtableSizeBytes, syncPolicy: "never" });
+      for (let i = 0; i < 20; i++)
+        expect(Buffer.from((await db.get(key(i)))!)).toEqual(value(round, i));
+    } finally {
+      await db.close();
+    }
+  });
+
   it("tells onFlushEntry the newest version of each flushed key, in key order, before the memtable goes", async () => {
     const seen: [string, string | undefined, string | undefined][] = [];
     let db: Awaited<ReturnType<typeof open>> | undefined;

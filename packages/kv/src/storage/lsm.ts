@@ -463,6 +463,7 @@ export class LsmStore implements KeyValueStore {
       ["lsm_last_sequence", s.lastSequence],
       ["lsm_flushes", s.flush.count],
       ["lsm_flush_bytes", s.flush.bytesWritten],
+      ["lsm_memtable_compactions", s.memtableCompactions],
       ["lsm_compactions", s.compaction.count],
       ["lsm_compaction_bytes_read", s.compaction.bytesRead],
       ["lsm_compaction_bytes_written", s.compaction.bytesWritten],
