@@ -1,4 +1,6 @@
 /** Property tests of the building blocks: bloom filter, block encoding, memtable order, log records, varints. */
+
+import { crc32c as nativeCrc32c } from "@node-rs/crc32";
 import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseBlock, seekInBlock } from "../src/block.js";
@@ -7,6 +9,7 @@ import { BlockCache } from "../src/block-cache.js";
 import { bloomHash, bloomMayContain, buildBloomFilter } from "../src/bloom.js";
 import { decoded, getVarint32, putVarint32, varintLength } from "../src/coding.js";
 import { TYPE_VALUE } from "../src/constants.js";
+import { crc32c, jsCrc32c } from "../src/crc32c.js";
 import { compareInternal } from "../src/internal-key.js";
 import { hashBytes, KeyIndex } from "../src/key-index.js";
 import {
@@ -327,6 +330,24 @@ describe("memtable in-place overwrites", () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe("crc32c", () => {
+  it("computes the same CRC in JS (short inputs) as the native library, and the standard check value", () => {
+    // RFC 3720 / iSCSI check value of "123456789".
+    expect(jsCrc32c(Buffer.from("123456789"))).toBe(0xe3069283);
+    expect(crc32c(Buffer.from("123456789"))).toBe(0xe3069283);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), fc.nat(7), (bytes, offset) => {
+        // An unaligned view, as log records sit at any offset of a chunk.
+        const view = Buffer.concat([Buffer.alloc(offset), Buffer.from(bytes)]).subarray(offset);
+        const expected = nativeCrc32c(view) >>> 0;
+        expect(jsCrc32c(view)).toBe(expected);
+        expect(crc32c(view)).toBe(expected);
+      }),
+      { numRuns: 500 },
     );
   });
 });
