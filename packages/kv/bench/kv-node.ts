@@ -22,6 +22,7 @@ import {
   tempDir,
   waitForPort,
 } from "@scaleout/testkit";
+import { NODE_PROCESS_FLAGS } from "../src/limits.js";
 
 const run = promisify(execFile);
 const CLIENTS = 50;
@@ -62,6 +63,7 @@ async function ourNode(engine: "lsm" | "memory"): Promise<Server> {
   const child = spawn(
     process.execPath,
     [
+      ...NODE_PROCESS_FLAGS,
       CLI_PATH,
       "kv",
       "node",

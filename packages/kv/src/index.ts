@@ -15,6 +15,7 @@ export type {
   CommandSpec,
 } from "./commands/types.js";
 export { ConfigError, KV_ERROR_CODES, KvError, type KvErrorCode } from "./errors.js";
+export { NODE_PROCESS_FLAGS } from "./limits.js";
 export { expiryFromExptime, MEMCACHED_VERSION, MemcachedServer } from "./memcached/server.js";
 export { KvNode, type NodePorts, type StartNodeOptions } from "./node.js";
 export { encodeReply, encodeReplyToBuffer, type ProtocolVersion } from "./resp/encoder.js";

@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ConflictMode } from "../cluster/index.js";
+import { NODE_PROCESS_FLAGS } from "../limits.js";
 import {
   UP_HTTP_PORT_BASE,
   UP_PEER_PORT_BASE,
@@ -193,7 +194,7 @@ export class LocalCluster {
 
   private spawn(node: LocalNode): void {
     const log = openSync(node.logFile, "a");
-    const child = spawn(process.execPath, node.args, {
+    const child = spawn(process.execPath, [...NODE_PROCESS_FLAGS, ...node.args], {
       stdio: ["ignore", log, log],
       // Own process group: a terminal's Ctrl-C reaches only `kv up`, which then
       // stops the nodes with one SIGTERM each (a second signal would skip the flush).
