@@ -52,14 +52,23 @@ export function portFree(port: number): Promise<boolean> {
   });
 }
 
+/** Ports 20 000–29 999 split into one band per Vitest worker (see portRuns). */
+const PORT_BAND_SIZE = 1_250;
+const PORT_BANDS = 8;
+
 /**
  * Bases of `runs` runs of `length` consecutive free ports (base, base+1, …),
  * 100 apart, below the ephemeral range so freePort() never hands them out:
- * for `kv up`, which numbers its nodes' ports from a base.
+ * for `kv up`, which numbers its nodes' ports from a base. Each Vitest worker
+ * draws from its own band: a port checked free is bound only later, and two
+ * test files running at once could otherwise pick the same run in between.
  */
 export async function portRuns(length: number, runs: number): Promise<number[]> {
+  const worker = Number(process.env.VITEST_POOL_ID ?? "1");
+  const band = 20_000 + ((Math.max(worker, 1) - 1) % PORT_BANDS) * PORT_BAND_SIZE;
+  const span = (runs - 1) * 100 + length;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 10_000);
+    const base = band + Math.floor(Math.random() * (PORT_BAND_SIZE - span));
     const bases = Array.from({ length: runs }, (_, run) => base + run * 100);
     const ports = bases.flatMap((first) => Array.from({ length }, (_, i) => first + i));
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) return bases;
