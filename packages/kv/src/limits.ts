@@ -46,9 +46,11 @@ export const DEFAULT_ROW_CACHE_SIZE_BYTES = 128 * 1024 * 1024;
  * a hot key space from memory, as Redis does: a larger memtable absorbs
  * overwrites of hot keys (a flush writes each key once, however often it
  * was written), so a 100k-key workload flushes ~6x less, and point reads of
- * recent keys are answered by the memtable's hash index. Costs: up to this
- * much log to replay at restart, and twice this much memory while one
- * memtable flushes.
+ * recent keys are answered by the memtable's hash index. Costs: up to four
+ * times this much log to replay at restart (a memtable of overwritten values
+ * compacts in memory until its log reaches that, see @scaleout/lsm
+ * MAX_LOG_MEMTABLE_SIZES), and twice this much memory while one memtable
+ * flushes.
  */
 export const DEFAULT_LSM_MEMTABLE_SIZE_BYTES = 64 * 1024 * 1024;
 /** The lsm engine's expiry cycle scans this many keys per tick, resuming where it stopped. */
