@@ -8,7 +8,7 @@
  * reported as corruption with the file and the block's offset.
  */
 
-import { decoded, getVarint32, SHORT_COPY_BYTES } from "./coding.js";
+import { decoded, getVarint32, putBytes } from "./coding.js";
 import { INTERNAL_KEY_TRAILER_BYTES } from "./constants.js";
 import { corruption } from "./errors.js";
 
@@ -77,22 +77,12 @@ export function parseBlock(block: Buffer, file: string, blockOffset: number): Pa
       current.copy(grown, 0, 0, shared);
       current = grown;
     }
-    // Short copies in JS loops: the native Buffer.copy call costs more than the
-    // bytes for keys of a few dozen bytes, and this runs once per entry.
-    if (unshared <= SHORT_COPY_BYTES) {
-      for (let i = 0; i < unshared; i++) current[shared + i] = block[p + i]!;
-    } else {
-      block.copy(current, shared, p, p + unshared);
-    }
+    putBytes(current, shared, block, p, p + unshared);
     currentLength = keyLength;
     p += unshared;
     const userLength = keyLength - INTERNAL_KEY_TRAILER_BYTES;
     const userKey = Buffer.allocUnsafe(userLength);
-    if (userLength <= SHORT_COPY_BYTES) {
-      for (let i = 0; i < userLength; i++) userKey[i] = current[i]!;
-    } else {
-      current.copy(userKey, 0, 0, userLength);
-    }
+    putBytes(userKey, 0, current, 0, userLength);
     keys.push(userKey);
     types.push(current[userLength]!);
     const t = userLength + 1;

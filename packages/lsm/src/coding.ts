@@ -49,7 +49,7 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /** Copies up to this many bytes in a JS loop: a native copy call costs more than the bytes. */
-export const SHORT_COPY_BYTES = 32;
+const SHORT_COPY_BYTES = 32;
 
 /** Copies `source[start, end)` into `out` at `offset`; returns the offset after it. */
 export function putBytes(

@@ -42,7 +42,6 @@ import {
   MAX_IMMUTABLE_MEMTABLES,
   MAX_LOG_MEMTABLE_SIZES,
   MAX_SEQUENCE,
-  MAX_VALUE_SIZE_BYTES,
   MEMTABLE_COMPACT_LIVE_SHARE,
   NUM_LEVELS,
   SMALL_GROUP_EXTRA_BYTES,
@@ -93,7 +92,7 @@ import type {
   Snapshot,
 } from "./types.js";
 import { type TableMeta, Version } from "./version.js";
-import { checkKey, checkValue, WriteBatch } from "./write-batch.js";
+import { checkKey, checkValue, checkValueLength, WriteBatch } from "./write-batch.js";
 
 /** Opens (or creates) the database in `dir`. Only one open handle per directory is allowed. */
 export async function open(dir: string, options?: OpenOptions): Promise<Database> {
@@ -370,12 +369,7 @@ export class LsmDatabase implements Database {
     const v = checkValue(value);
     const p = prefix === undefined ? NO_VALUE : checkValue(prefix);
     const valueLength = p.length + v.length;
-    if (valueLength > MAX_VALUE_SIZE_BYTES) {
-      throw new LsmError(
-        LsmErrorCode.INVALID_ARGUMENT,
-        `value of ${valueLength} bytes is larger than ${MAX_VALUE_SIZE_BYTES} (MAX_VALUE_SIZE_BYTES)`,
-      );
-    }
+    checkValueLength(valueLength);
     if (!this.canBuffer()) return false;
     const log = this.log!;
     const offset = log.reserve(singlePutRecordSize(k.length, valueLength));
@@ -739,10 +733,6 @@ export class LsmDatabase implements Database {
         throw error;
       },
     );
-  }
-
-  get flushCount(): number {
-    return this.counters.flushCount;
   }
 
   lookupMemtables(key: Uint8Array): Uint8Array | null | undefined {

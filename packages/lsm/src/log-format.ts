@@ -27,6 +27,9 @@ import { maskedCrc32c } from "./crc32c.js";
 import type { Memtable } from "./memtable.js";
 import type { WriteBatch } from "./write-batch.js";
 
+/** The empty prefix of a put without one. */
+const NO_BYTES = new Uint8Array(0);
+
 /** Batch payload header: first sequence (6) + reserved (2) + count (4). Part of the file format. */
 export const BATCH_HEADER_BYTES = 12;
 
@@ -74,20 +77,25 @@ function putBatchHeader(out: Buffer, p: number, firstSeq: number, count: number)
   return p + BATCH_HEADER_BYTES;
 }
 
-/** Writes one operation at `p`; returns the offset after it. */
+/**
+ * Writes one operation at `p` (a put's value is `prefix` followed by
+ * `value`); returns the offset after it.
+ */
 function putOperation(
   out: Buffer,
   p: number,
   type: number,
-  key: Buffer,
-  value: Buffer | undefined,
+  key: Uint8Array,
+  prefix: Uint8Array,
+  value: Uint8Array,
 ): number {
   out[p++] = type;
   p = putVarint32(out, p, key.length);
-  p += key.copy(out, p);
+  p = putBytes(out, p, key);
   if (type === TYPE_VALUE) {
-    p = putVarint32(out, p, value!.length);
-    p += value!.copy(out, p);
+    p = putVarint32(out, p, prefix.length + value.length);
+    p = putBytes(out, p, prefix);
+    p = putBytes(out, p, value);
   }
   return p;
 }
@@ -113,7 +121,7 @@ export function encodeSingleRecord(
   seq: number,
 ): number {
   const p = putBatchHeader(out, offset + LOG_HEADER_BYTES, seq, 1);
-  return sealRecord(out, offset, putOperation(out, p, type, key, value));
+  return sealRecord(out, offset, putOperation(out, p, type, key, NO_BYTES, value));
 }
 
 /**
@@ -129,14 +137,8 @@ export function encodeSinglePutRecord(
   value: Uint8Array,
   seq: number,
 ): number {
-  let p = putBatchHeader(out, offset + LOG_HEADER_BYTES, seq, 1);
-  out[p++] = TYPE_VALUE;
-  p = putVarint32(out, p, key.length);
-  p = putBytes(out, p, key);
-  p = putVarint32(out, p, prefix.length + value.length);
-  p = putBytes(out, p, prefix);
-  p = putBytes(out, p, value);
-  return sealRecord(out, offset, p);
+  const p = putBatchHeader(out, offset + LOG_HEADER_BYTES, seq, 1);
+  return sealRecord(out, offset, putOperation(out, p, TYPE_VALUE, key, prefix, value));
 }
 
 /**
@@ -157,21 +159,16 @@ export function encodeBatchRecord(
   for (let i = 0; i < types.length; i++) {
     const type = types[i]!;
     const key = keys[i]!;
-    out[p++] = type;
-    p = putVarint32(out, p, key.length);
-    const keyStart = p;
-    p = putBytes(out, p, key);
-    const keyEnd = p;
-    let valueStart = p;
-    if (type === TYPE_VALUE) {
-      const prefix = prefixes[i]!;
-      const value = values[i]!;
-      p = putVarint32(out, p, prefix.length + value.length);
-      valueStart = p;
-      p = putBytes(out, p, prefix);
-      p = putBytes(out, p, value);
+    const prefix = prefixes[i]!;
+    const value = values[i]!;
+    const start = p;
+    p = putOperation(out, p, type, key, prefix, value);
+    if (memtable !== undefined) {
+      const keyStart = start + 1 + varintLength(key.length);
+      const keyEnd = keyStart + key.length;
+      const valueStart = type === TYPE_VALUE ? p - prefix.length - value.length : keyEnd;
+      memtable.addRange(out, keyStart, keyEnd, firstSeq + i, type, out, valueStart, p);
     }
-    memtable?.addRange(out, keyStart, keyEnd, firstSeq + i, type, out, valueStart, p);
   }
   return sealRecord(out, offset, p);
 }

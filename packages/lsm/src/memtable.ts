@@ -21,10 +21,11 @@
  * those keys (including versions added later: readers filter by sequence, so
  * those are invisible to them; a key created after the iterator has a higher
  * sequence than the iterator reads at anyway). Records and versions are never
- * moved or freed while the memtable lives, so iterators stay valid while
- * inserts continue; a version is rewritten only by an in-place overwrite,
- * which the engine allows only while no iterator or snapshot is open
- * (`overwriteInPlace`).
+ * freed while the memtable lives, so iterators stay valid while inserts
+ * continue; a version is rewritten only by an in-place overwrite, which the
+ * engine allows only while no iterator or snapshot is open
+ * (`overwriteInPlace`), and its bytes move only by `compactValues`, which
+ * copies them unchanged.
  *
  * The index hashes the key bytes themselves (key-index.ts: typed arrays,
  * no string per lookup). Records get their key as a latin1 string only when

@@ -138,14 +138,6 @@ export interface Database {
    * synchronous: one hash lookup per memtable.
    */
   lookupMemtables(key: Uint8Array): Uint8Array | null | undefined;
-  /**
-   * Memtable flushes completed since open. What the tables answer for a key
-   * changes only by a flush (compaction moves versions, never hides the
-   * newest), so a value read from the tables stays the tables' answer while
-   * this number stays the same: a cache in front of the tables can key its
-   * validity on it (a newer write meanwhile is in a memtable, asked first).
-   */
-  readonly flushCount: number;
   /** Resolves when durable per syncPolicy. */
   put(key: Uint8Array, value: Uint8Array): Promise<void>;
   delete(key: Uint8Array): Promise<void>;

@@ -40,12 +40,7 @@ export class WriteBatch {
     const k = checkKey(key);
     const p = checkValue(prefix);
     const v = checkValue(value);
-    if (p.length + v.length > MAX_VALUE_SIZE_BYTES) {
-      throw new LsmError(
-        LsmErrorCode.INVALID_ARGUMENT,
-        `value of ${p.length + v.length} bytes is larger than ${MAX_VALUE_SIZE_BYTES} (MAX_VALUE_SIZE_BYTES)`,
-      );
-    }
+    checkValueLength(p.length + v.length);
     this.add(TYPE_VALUE, k, p, v);
     return this;
   }
@@ -104,11 +99,16 @@ export function checkValue(value: Uint8Array): Buffer {
   if (!(value instanceof Uint8Array)) {
     throw new LsmError(LsmErrorCode.INVALID_ARGUMENT, "value must be a Uint8Array");
   }
-  if (value.length > MAX_VALUE_SIZE_BYTES) {
+  checkValueLength(value.length);
+  return asBuffer(value);
+}
+
+/** Refuses a value (or prefix + value) longer than MAX_VALUE_SIZE_BYTES. */
+export function checkValueLength(length: number): void {
+  if (length > MAX_VALUE_SIZE_BYTES) {
     throw new LsmError(
       LsmErrorCode.INVALID_ARGUMENT,
-      `value of ${value.length} bytes is larger than ${MAX_VALUE_SIZE_BYTES} (MAX_VALUE_SIZE_BYTES)`,
+      `value of ${length} bytes is larger than ${MAX_VALUE_SIZE_BYTES} (MAX_VALUE_SIZE_BYTES)`,
     );
   }
-  return asBuffer(value);
 }

@@ -187,19 +187,15 @@ export class LsmStore implements KeyValueStore {
   private cacheFlushed(key: Buffer, raw: Buffer | undefined): void {
     this.rowCacheGeneration++;
     const name = toKey(key);
-    if (raw === undefined) {
+    const decoded = raw === undefined ? undefined : decodeEntry(raw);
+    if (
+      decoded === undefined ||
+      (decoded.expiresAtMs !== 0 && decoded.expiresAtMs <= this.clock())
+    ) {
       this.rowCache.delete(name);
       return;
     }
-    const decoded = decodeEntry(raw);
-    if (decoded.expiresAtMs !== 0 && decoded.expiresAtMs <= this.clock()) {
-      this.rowCache.delete(name);
-      return;
-    }
-    this.rowCache.set(
-      name,
-      new CachedRow(Buffer.from(decoded.value), decoded.expiresAtMs, decoded.flags, decoded.cas),
-    );
+    this.rowCache.set(name, CachedRow.copyOf(decoded));
   }
 
   /** Decodes what the engine returned from its tables, caches it, or expires it. */
@@ -212,20 +208,21 @@ export class LsmStore implements KeyValueStore {
     if (raw === undefined) return undefined;
     const decoded = decodeEntry(raw);
     if (decoded.expiresAtMs !== 0 && decoded.expiresAtMs <= this.clock()) return this.expire(key);
-    // Copy out of the engine's memory so the cache does not pin blocks.
-    const entry = new CachedRow(
-      Buffer.from(decoded.value),
-      decoded.expiresAtMs,
-      decoded.flags,
-      decoded.cas,
-    );
+    const entry = CachedRow.copyOf(decoded);
     if (cache) this.rowCache.set(name ?? toKey(key), entry);
     return entry;
   }
 
-  private expire(key: Uint8Array): undefined | Promise<undefined> {
-    // The tombstone shadows a cached copy, but not before an unbuffered delete applies.
+  /**
+   * Drops `key` from the row cache ahead of its deletion: the tombstone will
+   * shadow a cached copy, but not before an unbuffered delete applies.
+   */
+  private uncache(key: Uint8Array): void {
     if (this.rowCache.size > 0) this.rowCache.delete(toKey(key));
+  }
+
+  private expire(key: Uint8Array): undefined | Promise<undefined> {
+    this.uncache(key);
     this.expired++;
     if (this.db.deleteBuffered(key)) return undefined;
     return this.db.delete(key).then(() => undefined);
@@ -430,7 +427,7 @@ export class LsmStore implements KeyValueStore {
         if (raw === undefined) return;
         const expiresAtMs = decodeExpiry(raw);
         if (expiresAtMs !== 0 && expiresAtMs <= this.clock()) {
-          if (this.rowCache.size > 0) this.rowCache.delete(toKey(key));
+          this.uncache(key);
           if (!this.db.deleteBuffered(key)) await this.db.delete(key);
           this.expired++;
           removed++;

@@ -30,6 +30,11 @@ export class CachedRow implements StoredEntry {
     readonly flags: number,
     readonly cas: number,
   ) {}
+
+  /** A row holding `entry` with its value copied (the cache must not pin the engine's blocks or log chunks). */
+  static copyOf(entry: StoredEntry): CachedRow {
+    return new CachedRow(Buffer.from(entry.value), entry.expiresAtMs, entry.flags, entry.cas);
+  }
 }
 
 export class RowCache {

@@ -4,7 +4,7 @@
  * 127.0.0.1, temp data dirs, ioredis as the client. Bounded: one cluster for
  * the whole file, each wait has a deadline.
  */
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -14,6 +14,7 @@ import {
   type LocalNode,
   type ShellStatus,
 } from "../../src/cluster-shell/index.js";
+import { NODE_PROCESS_FLAGS } from "../../src/limits.js";
 import { CLI, clusterPortBases, tempDir, until } from "../helpers.js";
 
 const TUNING = JSON.stringify({ antiEntropyIntervalMs: 20 });
@@ -89,6 +90,13 @@ describe("a cluster of real node processes", () => {
     await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
+
+  it("starts every node process with the node V8 flags (NODE_PROCESS_FLAGS)", () => {
+    for (const node of cluster.nodes) {
+      const argv = readFileSync(`/proc/${node.process!.pid}/cmdline`, "utf8").split("\0");
+      for (const flag of NODE_PROCESS_FLAGS) expect(argv).toContain(flag);
+    }
+  });
 
   it("a write through one node is read through another; counters and deletes", async () => {
     const [n1, , n3] = cluster.nodes;
