@@ -22,7 +22,9 @@ describe("RateLimiter", () => {
   });
 
   it("take() queues: each caller waits its turn, and a full queue is refused", async () => {
-    // One request every 20 ms, at most 3 queued.
+    // One request every 20 ms, at most 3 queued. The store's clock stands still, so
+    // the five calls arrive at the same instant however slowly the machine runs them.
+    const clock = manualClock(1_000_000);
     const limiter = new RateLimiter({
       policy: {
         algorithm: "leaking_bucket",
@@ -32,17 +34,15 @@ describe("RateLimiter", () => {
         leakMode: "queue",
         maxWaitMs: 1000,
       },
+      store: new MemoryStore({ clock: clock.read }),
     });
     const queued = await Promise.allSettled([1, 2, 3, 4, 5].map(() => limiter.take("uploads")));
     const fulfilled = queued.filter((r) => r.status === "fulfilled").map((r) => r.value.delayMs);
     const rejected = queued
       .filter((r) => r.status === "rejected")
       .map((r) => (r.reason as { code: string }).code);
-    // Decisions are made as the calls arrive (same millisecond or close): 3 admitted with growing delays.
-    expect(fulfilled.length).toBeGreaterThanOrEqual(3);
-    expect(fulfilled[0]).toBe(0);
-    expect(fulfilled[1]!).toBeGreaterThan(0);
-    expect(rejected.every((code) => code === "SCALEOUT_RL_QUEUE_FULL")).toBe(true);
-    expect(fulfilled.length + rejected.length).toBe(5);
+    // 3 admitted, each waiting one leak interval longer; the other 2 find the queue full.
+    expect(fulfilled).toEqual([0, 20, 40]);
+    expect(rejected).toEqual(["SCALEOUT_RL_QUEUE_FULL", "SCALEOUT_RL_QUEUE_FULL"]);
   });
 });

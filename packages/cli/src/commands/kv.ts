@@ -290,24 +290,38 @@ async function runLocalCluster(options: {
   dcs: number;
   mode: "siblings" | "lww";
 }): Promise<void> {
-  const cluster = await LocalCluster.start({
-    ...DEFAULT_LOCAL_CLUSTER_OPTIONS,
-    cliEntry: process.argv[1]!,
-    nodes: options.nodes,
-    dataRoot: options.data,
-    respPortBase: options.port,
-    httpPortBase: options.httpPort,
-    peerPortBase: options.peerPort,
-    dcs: options.dcs,
-    mode: options.mode,
-  });
-  process.stdout.write(clusterConnectionHelp(cluster));
+  // Handlers go in before the nodes start and before the help names Ctrl-C: a
+  // signal in between would otherwise kill `kv up` with the default action and
+  // leave its nodes (own process groups) running. One during start stops the
+  // cluster once it is up.
+  let cluster: LocalCluster | undefined;
+  let stopRequested = false;
   let stopping: Promise<void> | undefined;
   const stop = () => {
-    stopping ??= cluster.stop();
+    stopRequested = true;
+    if (cluster !== undefined) stopping ??= cluster.stop();
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  try {
+    cluster = await LocalCluster.start({
+      ...DEFAULT_LOCAL_CLUSTER_OPTIONS,
+      cliEntry: process.argv[1]!,
+      nodes: options.nodes,
+      dataRoot: options.data,
+      respPortBase: options.port,
+      httpPortBase: options.httpPort,
+      peerPortBase: options.peerPort,
+      dcs: options.dcs,
+      mode: options.mode,
+    });
+  } catch (error) {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    throw error;
+  }
+  if (stopRequested) stop();
+  else process.stdout.write(clusterConnectionHelp(cluster));
   // A node that dies on its own (not through stop) is reported; the rest keep running.
   for (const node of cluster.nodes) {
     void node.exited.then((code) => {
