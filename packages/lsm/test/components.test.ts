@@ -11,7 +11,7 @@ import { decoded, getVarint32, putVarint32, varintLength } from "../src/coding.j
 import { TYPE_VALUE } from "../src/constants.js";
 import { crc32c, jsCrc32c } from "../src/crc32c.js";
 import { compareInternal } from "../src/internal-key.js";
-import { hashBytes, KeyIndex } from "../src/key-index.js";
+import { hashBytes, INLINE_KEY_BYTES, KeyIndex } from "../src/key-index.js";
 import {
   applyBatchPayload,
   batchRecordSize,
@@ -242,6 +242,38 @@ describe("key index with removals", () => {
     );
   });
 
+  it("compares keys byte for byte, in the row and past it (holds)", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: INLINE_KEY_BYTES + 16 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        fc.nat({ max: 7 }),
+        (bytes, at, flip, offset) => {
+          const key = Buffer.from(bytes);
+          const index = new KeyIndex(64);
+          const id = index.add(key, 0, key.length, hashOf(key));
+          // The same bytes at an offset of a larger buffer, then with one byte changed.
+          const source = Buffer.alloc(offset + key.length + 3, 0xee);
+          key.copy(source, offset);
+          expect(index.holds(id, source, offset, offset + key.length)).toBe(true);
+          if (key.length > 0) {
+            const position = offset + (at % key.length);
+            source[position] = source[position]! ^ flip;
+            expect(index.holds(id, source, offset, offset + key.length)).toBe(false);
+            source[position] = source[position]! ^ flip;
+          }
+          // A prefix or an extension is another key.
+          expect(index.holds(id, source, offset, offset + key.length + 1)).toBe(false);
+          if (key.length > 0) {
+            expect(index.holds(id, source, offset, offset + key.length - 1)).toBe(false);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it("keeps every live key findable after removals compact its arena", () => {
     const index = new KeyIndex(64);
     const key = (i: number) => Buffer.from(`user:${i}:${"x".repeat(i % 17)}`);
@@ -330,6 +362,77 @@ describe("memtable in-place overwrites", () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe("memtable pending in-place overwrites", () => {
+  it("answer reads, iterators, compaction and later versions like a model while not yet applied", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.tuple(fc.constant("write" as const), fc.nat(6), fc.uint8Array({ maxLength: 12 })),
+            fc.tuple(fc.constant("read" as const), fc.nat(6), fc.nat()),
+            fc.constant(["toggle" as const] as const),
+            fc.constant(["compact" as const] as const),
+            fc.constant(["iterate" as const] as const),
+          ),
+          { maxLength: 250 },
+        ),
+        (steps) => {
+          const memtable = new Memtable(1);
+          // Per key, the versions the memtable must keep: [seq, value hex], oldest first.
+          const model = new Map<number, [number, string][]>();
+          let seq = 0;
+          let inPlace = true;
+          const iterate = (): string[] => {
+            const seen: string[] = [];
+            const it = memtable.iterator();
+            for (it.seekToFirst(); it.valid(); it.next()) {
+              seen.push(`${it.key()[0]}@${it.seq()}=${it.value().toString("hex")}`);
+            }
+            return seen;
+          };
+          const expected = (): string[] =>
+            [...model.keys()]
+              .sort((a, b) => a - b)
+              .flatMap((k) => [...model.get(k)!].reverse().map(([s, hex]) => `${k}@${s}=${hex}`));
+          for (const step of steps) {
+            if (step[0] === "write") {
+              const [, k, bytes] = step;
+              const chunk = Buffer.concat([Buffer.from([0xee, 0xee]), Buffer.from(bytes)]);
+              memtable.overwriteInPlace = inPlace;
+              memtable.addRange(Buffer.from([k]), 0, 1, ++seq, TYPE_VALUE, chunk, 2, chunk.length);
+              const list = model.get(k) ?? [];
+              const entry: [number, string] = [seq, Buffer.from(bytes).toString("hex")];
+              if (inPlace && list.length > 0) list[list.length - 1] = entry;
+              else list.push(entry);
+              model.set(k, list);
+            } else if (step[0] === "read") {
+              const [, k, at] = step;
+              const readSeq = seq === 0 ? 0 : at % (seq + 1);
+              const got = memtable.get(Buffer.from([k]), readSeq);
+              const want = [...(model.get(k) ?? [])].reverse().find(([s]) => s <= readSeq);
+              expect(got === null ? undefined : [got.seq, got.value.toString("hex")]).toEqual(want);
+            } else if (step[0] === "toggle") {
+              inPlace = !inPlace;
+            } else if (step[0] === "compact") {
+              memtable.compactValues();
+            } else {
+              expect(iterate()).toEqual(expected());
+            }
+          }
+          expect(iterate()).toEqual(expected());
+          let live = 0;
+          for (const list of model.values()) {
+            live += 3;
+            for (const [, hex] of list) live += hex.length / 2 + 64;
+          }
+          expect(memtable.liveSizeBytes).toBe(live);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

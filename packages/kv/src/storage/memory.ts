@@ -42,6 +42,14 @@ class MemoryEntry implements StoredEntry {
   lfuCounter = LFU_INIT_VALUE;
   lfuAccessMinutes = 0;
   integer: number | undefined = undefined;
+  /**
+   * Whether `value` has been handed out (a read's snapshot): then the next
+   * write must give the entry a new buffer. Until then a write of the same
+   * length copies into the buffer in place — no allocation, and no young
+   * object stored into an old one for the scavenger to copy and promote
+   * (most of an overwrite's cost in a write-heavy cache: MSET, SET).
+   */
+  valueShared = false;
   constructor(
     readonly key: string,
     public value: Uint8Array,
@@ -121,20 +129,30 @@ export class MemoryStore implements KeyValueStore {
   }
 
   put(key: Uint8Array, value: Uint8Array, options: WriteOptions): StoredEntry {
-    return snapshot(this.store(key, value, options));
+    const entry = this.store(key, value, options);
+    // The caller's own bytes, not the stored buffer: that one stays unshared (see valueShared).
+    return {
+      value,
+      expiresAtMs: entry.expiresAtMs,
+      flags: entry.flags,
+      cas: entry.cas,
+      integer: entry.integer,
+    };
   }
 
   /** Stores the entry; returns it live (callers outside the engine get a snapshot). */
   private store(key: Uint8Array, value: Uint8Array, options: WriteOptions): MemoryEntry {
-    // A copy: `value` is usually a view into a socket chunk, which must not be pinned.
-    const stored = Buffer.allocUnsafe(value.length);
-    putBytes(stored, 0, value);
-    const sizeBytes = 2 * key.length + stored.length + ENTRY_OVERHEAD_BYTES;
+    const sizeBytes = 2 * key.length + value.length + ENTRY_OVERHEAD_BYTES;
     const existing = this.find(key);
     const cas = options.cas ?? this.nextCas++;
     if (existing !== undefined) {
       this.usedBytes += sizeBytes - existing.sizeBytes;
-      existing.value = stored;
+      if (existing.valueShared || existing.value.length !== value.length) {
+        existing.value = copyOf(value);
+        existing.valueShared = false;
+      } else {
+        putBytes(existing.value, 0, value);
+      }
       existing.sizeBytes = sizeBytes;
       existing.flags = options.flags;
       existing.cas = cas;
@@ -144,7 +162,7 @@ export class MemoryStore implements KeyValueStore {
       return existing;
     }
     const name = toKey(key);
-    const entry = new MemoryEntry(name, stored, 0, options.flags, cas, sizeBytes);
+    const entry = new MemoryEntry(name, copyOf(value), 0, options.flags, cas, sizeBytes);
     entry.integer = options.integer;
     this.entries.set(name, entry);
     this.byId[this.index.add(key, 0, key.length, hashBytes(key, 0, key.length))] = entry;
@@ -402,7 +420,16 @@ export function sameBytes(copy: Buffer, length: number, key: Uint8Array): boolea
 }
 
 /** Entries are mutated in place on overwrite; callers get an immutable copy of the fields. */
+/** A copy: `value` is usually a view into a socket chunk, which must not be pinned. */
+function copyOf(value: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafe(value.length);
+  putBytes(copy, 0, value);
+  return copy;
+}
+
+/** What a read returns; the entry's buffer is then shared (see MemoryEntry.valueShared). */
 function snapshot(entry: MemoryEntry): StoredEntry {
+  entry.valueShared = true;
   return {
     value: entry.value,
     expiresAtMs: entry.expiresAtMs,
