@@ -4,16 +4,31 @@
  * payloads are assembled without quadratic copying.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { type ParseEvent, RespParser, splitInlineArguments } from "../src/resp/parser.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { argsOf, type ParseEvent, RespParser, splitInlineArguments } from "../src/resp/parser.js";
 import { encodeCommand } from "./helpers.js";
 
 const LIMITS = { maxBulkBytes: 512 * 1024 * 1024, queryBufferLimitBytes: 1024 * 1024 * 1024 };
 
+/** Whether the suite's parsers emit ranged commands (every test runs in both modes). */
+let rangesMode = false;
+/** Ranged commands seen by parseAll since the suite started (the fast path must be taken). */
+let rangedSeen = 0;
+
+/** Events of parsing `chunks`; ranged commands are turned into views as they are emitted. */
 function parseAll(chunks: Buffer[], limits = LIMITS, authenticated = true): ParseEvent[] {
-  const parser = new RespParser(limits, () => authenticated);
+  const parser = new RespParser(limits, () => authenticated, { ranges: rangesMode });
   const events: ParseEvent[] = [];
-  for (const chunk of chunks) parser.feed(chunk, (event) => events.push(event));
+  for (const chunk of chunks) {
+    parser.feed(chunk, (event) => {
+      if (event.kind === "ranged") {
+        rangedSeen++;
+        events.push({ kind: "command", args: argsOf(event) });
+      } else {
+        events.push(event);
+      }
+    });
+  }
   return events;
 }
 
@@ -32,7 +47,11 @@ function split(data: Buffer, cuts: number[]): Buffer[] {
 const argument = fc.uint8Array({ maxLength: 40 }).map((bytes) => Buffer.from(bytes));
 const command = fc.array(argument, { minLength: 1, maxLength: 5 });
 
-describe("RespParser", () => {
+describe.each([false, true])("RespParser (ranges: %s)", (ranges) => {
+  beforeAll(() => {
+    rangesMode = ranges;
+    rangedSeen = 0;
+  });
   it("yields the same commands whatever the TCP chunking", () => {
     fc.assert(
       fc.property(
@@ -118,5 +137,23 @@ describe("RespParser", () => {
   it("stops producing events after an error", () => {
     const events = parseAll([Buffer.from("*1\r\n$-1\r\n"), encodeCommand(["PING"])]);
     expect(events).toHaveLength(1);
+  });
+
+  it("emits commands inside one chunk as ranges in ranged mode, split ones as views", () => {
+    const before = rangedSeen;
+    const mset = encodeCommand(["MSET", "a", "1", "b", "2"]);
+    const get = encodeCommand(["GET", "a"]);
+    // One chunk with both commands, then MSET cut after its second argument.
+    const events = parseAll([Buffer.concat([mset, get]), mset.subarray(0, 15), mset.subarray(15)]);
+    const expected = (args: string[]) => ({
+      kind: "command",
+      args: args.map((a) => Buffer.from(a)),
+    });
+    expect(events).toEqual([
+      expected(["MSET", "a", "1", "b", "2"]),
+      expected(["GET", "a"]),
+      expected(["MSET", "a", "1", "b", "2"]),
+    ]);
+    expect(rangedSeen - before).toBe(ranges ? 2 : 0);
   });
 });

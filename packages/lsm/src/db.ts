@@ -66,10 +66,13 @@ import { LevelIterator } from "./level-iterator.js";
 import { LockFile } from "./lock-file.js";
 import {
   applyBatchPayload,
+  BATCH_HEADER_BYTES,
   batchRecordSize,
   encodeBatchRecord,
+  encodePairsRecord,
   encodeSinglePutRecord,
   encodeSingleRecord,
+  operationSize,
   singlePutRecordSize,
   singleRecordSize,
 } from "./log-format.js";
@@ -92,7 +95,14 @@ import type {
   Snapshot,
 } from "./types.js";
 import { type TableMeta, Version } from "./version.js";
-import { checkKey, checkValue, checkValueLength, WriteBatch } from "./write-batch.js";
+import {
+  checkBatchSize,
+  checkKey,
+  checkKeyLength,
+  checkValue,
+  checkValueLength,
+  WriteBatch,
+} from "./write-batch.js";
 
 /** Opens (or creates) the database in `dir`. Only one open handle per directory is allowed. */
 export async function open(dir: string, options?: OpenOptions): Promise<Database> {
@@ -412,6 +422,60 @@ export class LsmDatabase implements Database {
     const offset = log.reserve(size);
     const end = encodeBatchRecord(log.pendingChunk, offset, batch, this.lastSeq + 1, this.mem);
     this.noteBuffered(offset, end, batch.count, batch.sizeBytes);
+    return true;
+  }
+
+  /**
+   * `writeBuffered` for a batch of puts whose keys and values are ranges of
+   * one buffer — a parsed request, such as an MSET's arguments — without a
+   * WriteBatch or a view per key and value: argument i is
+   * source[ranges[2i], ranges[2i + 1]), the keys are arguments first,
+   * first + 2, … < end (`end - first` is even) and each is followed by its
+   * value. Each value is stored as `prefixBytes` bytes, written in place by
+   * `writePrefix(out, offset)`, followed by the value's bytes. The batch is
+   * one record (atomic in recovery). Invalid keys or sizes throw before
+   * anything is written; false, having done nothing, when the write must take
+   * the queued path (see putBuffered).
+   */
+  putPairsBuffered(
+    source: Uint8Array,
+    ranges: Int32Array,
+    first: number,
+    end: number,
+    prefixBytes: number,
+    writePrefix: (out: Buffer, offset: number) => void,
+  ): boolean {
+    let size = LOG_HEADER_BYTES + BATCH_HEADER_BYTES;
+    let userBytes = 0;
+    for (let i = first; i < end; i += 2) {
+      const keyLength = ranges[2 * i + 1]! - ranges[2 * i]!;
+      const valueLength = prefixBytes + ranges[2 * i + 3]! - ranges[2 * i + 2]!;
+      checkKeyLength(keyLength);
+      checkValueLength(valueLength);
+      size += operationSize(TYPE_VALUE, keyLength, valueLength);
+      userBytes += keyLength + valueLength;
+    }
+    checkBatchSize(userBytes);
+    const count = (end - first) >> 1;
+    if (!this.canBuffer() || this.lastSeq + count > MAX_SEQUENCE) return false;
+    if (count === 0) return true;
+    const log = this.log!;
+    const offset = log.reserve(size);
+    const chunk = log.pendingChunk;
+    const seq = this.lastSeq + 1;
+    const recordEnd = encodePairsRecord(
+      chunk,
+      offset,
+      source,
+      ranges,
+      first,
+      end,
+      prefixBytes,
+      writePrefix,
+      seq,
+      this.mem,
+    );
+    this.noteBuffered(offset, recordEnd, count, userBytes);
     return true;
   }
 

@@ -34,7 +34,7 @@ const NO_BYTES = new Uint8Array(0);
 export const BATCH_HEADER_BYTES = 12;
 
 /** Bytes one operation takes in a batch payload (a put's value is `valueLength` bytes). */
-function operationSize(type: number, keyLength: number, valueLength: number): number {
+export function operationSize(type: number, keyLength: number, valueLength: number): number {
   let size = 1 + varintLength(keyLength) + keyLength;
   if (type === TYPE_VALUE) size += varintLength(valueLength) + valueLength;
   return size;
@@ -169,6 +169,46 @@ export function encodeBatchRecord(
       const valueStart = type === TYPE_VALUE ? p - prefix.length - value.length : keyEnd;
       memtable.addRange(out, keyStart, keyEnd, firstSeq + i, type, out, valueStart, p);
     }
+  }
+  return sealRecord(out, offset, p);
+}
+
+/**
+ * Encodes a batch of puts given as ranges of `source` (see
+ * Database.putPairsBuffered): argument i is source[ranges[2i], ranges[2i + 1]),
+ * keys are arguments first, first + 2, … < end, each followed by its value,
+ * and each stored value is `prefixBytes` bytes from `writePrefix` then the
+ * value's. Inserts each put into `memtable` as it is written, like
+ * encodeBatchRecord. Returns the offset after the record.
+ */
+export function encodePairsRecord(
+  out: Buffer,
+  offset: number,
+  source: Uint8Array,
+  ranges: Int32Array,
+  first: number,
+  end: number,
+  prefixBytes: number,
+  writePrefix: (out: Buffer, offset: number) => void,
+  firstSeq: number,
+  memtable: Memtable,
+): number {
+  let p = putBatchHeader(out, offset + LOG_HEADER_BYTES, firstSeq, (end - first) >> 1);
+  for (let i = first, seq = firstSeq; i < end; i += 2, seq++) {
+    const keyStart = ranges[2 * i]!;
+    const keyEnd = ranges[2 * i + 1]!;
+    const valueStart = ranges[2 * i + 2]!;
+    const valueEnd = ranges[2 * i + 3]!;
+    out[p++] = TYPE_VALUE;
+    p = putVarint32(out, p, keyEnd - keyStart);
+    const storedKey = p;
+    p = putBytes(out, p, source, keyStart, keyEnd);
+    p = putVarint32(out, p, prefixBytes + valueEnd - valueStart);
+    const storedValue = p;
+    writePrefix(out, p);
+    p = putBytes(out, p + prefixBytes, source, valueStart, valueEnd);
+    const storedKeyEnd = storedKey + keyEnd - keyStart;
+    memtable.addRange(out, storedKey, storedKeyEnd, seq, TYPE_VALUE, out, storedValue, p);
   }
   return sealRecord(out, offset, p);
 }

@@ -155,6 +155,21 @@ export interface Database {
   putBuffered(key: Uint8Array, value: Uint8Array, prefix?: Uint8Array): boolean;
   deleteBuffered(key: Uint8Array): boolean;
   writeBuffered(batch: WriteBatch): boolean;
+  /**
+   * `writeBuffered` of puts given as ranges of one buffer (a parsed request's
+   * arguments): argument i is source[ranges[2i], ranges[2i + 1]), keys are
+   * arguments first, first + 2, … < end, each followed by its value, stored
+   * as `prefixBytes` bytes written by `writePrefix(out, offset)` followed by
+   * the value's bytes. No WriteBatch and no view per key or value.
+   */
+  putPairsBuffered(
+    source: Uint8Array,
+    ranges: Int32Array,
+    first: number,
+    end: number,
+    prefixBytes: number,
+    writePrefix: (out: Buffer, offset: number) => void,
+  ): boolean;
   /** Writes buffered log records now (one write(2)); throws if the write fails. */
   commitBuffered(): void;
   iterator(options?: IteratorOptions): AsyncIterableIterator<[Uint8Array, Uint8Array]>;

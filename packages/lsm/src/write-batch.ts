@@ -65,12 +65,7 @@ export class WriteBatch {
 
   private add(type: number, key: Buffer, prefix: Buffer, value: Buffer): void {
     const size = this.sizeBytes + key.length + prefix.length + value.length;
-    if (size > MAX_BATCH_SIZE_BYTES) {
-      throw new LsmError(
-        LsmErrorCode.INVALID_ARGUMENT,
-        `write batch larger than ${MAX_BATCH_SIZE_BYTES} bytes (MAX_BATCH_SIZE_BYTES)`,
-      );
-    }
+    checkBatchSize(size);
     this.sizeBytes = size;
     this.types.push(type);
     this.keys.push(key);
@@ -85,14 +80,19 @@ export function checkKey(key: Uint8Array): Buffer {
   if (!(key instanceof Uint8Array)) {
     throw new LsmError(LsmErrorCode.INVALID_ARGUMENT, "key must be a Uint8Array");
   }
-  if (key.length === 0) throw new LsmError(LsmErrorCode.INVALID_ARGUMENT, "key must not be empty");
-  if (key.length > MAX_KEY_SIZE_BYTES) {
+  checkKeyLength(key.length);
+  return asBuffer(key);
+}
+
+/** Refuses an empty key or one longer than MAX_KEY_SIZE_BYTES. */
+export function checkKeyLength(length: number): void {
+  if (length === 0) throw new LsmError(LsmErrorCode.INVALID_ARGUMENT, "key must not be empty");
+  if (length > MAX_KEY_SIZE_BYTES) {
     throw new LsmError(
       LsmErrorCode.INVALID_ARGUMENT,
-      `key of ${key.length} bytes is larger than ${MAX_KEY_SIZE_BYTES} (MAX_KEY_SIZE_BYTES)`,
+      `key of ${length} bytes is larger than ${MAX_KEY_SIZE_BYTES} (MAX_KEY_SIZE_BYTES)`,
     );
   }
-  return asBuffer(key);
 }
 
 export function checkValue(value: Uint8Array): Buffer {
@@ -101,6 +101,16 @@ export function checkValue(value: Uint8Array): Buffer {
   }
   checkValueLength(value.length);
   return asBuffer(value);
+}
+
+/** Refuses a batch whose keys and values add up to more than MAX_BATCH_SIZE_BYTES. */
+export function checkBatchSize(sizeBytes: number): void {
+  if (sizeBytes > MAX_BATCH_SIZE_BYTES) {
+    throw new LsmError(
+      LsmErrorCode.INVALID_ARGUMENT,
+      `write batch larger than ${MAX_BATCH_SIZE_BYTES} bytes (MAX_BATCH_SIZE_BYTES)`,
+    );
+  }
 }
 
 /** Refuses a value (or prefix + value) longer than MAX_VALUE_SIZE_BYTES. */

@@ -28,6 +28,7 @@ import { CommandDispatcher } from "../commands/dispatcher.js";
 import { CommandScheduler } from "../commands/scheduler.js";
 import type { NodeServices } from "../commands/services.js";
 import type { ClientState } from "../commands/types.js";
+import { argsOf, type RangedCommand } from "../resp/parser.js";
 import { array, bulk, error, integer, NULL, OK, type Reply } from "../resp/reply.js";
 import { toKey } from "../storage/memory.js";
 import type { KeyValueStore } from "../storage/store.js";
@@ -110,6 +111,11 @@ export class ClusterCommandDispatcher extends CommandDispatcher {
     // Per-key locks: one connection's pipelined SET k then GET k stay ordered,
     // while commands on different keys coordinate concurrently.
     super(store, services, new CommandScheduler(), logger);
+  }
+
+  /** Every command goes through the cluster's `execute` (the node's ranged MSET is local-only). */
+  override executeRanged(client: ClientState, command: RangedCommand): Reply | Promise<Reply> {
+    return this.execute(client, argsOf(command));
   }
 
   override execute(client: ClientState, args: Buffer[]): Reply | Promise<Reply> {

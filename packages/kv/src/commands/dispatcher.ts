@@ -5,9 +5,11 @@
  * under the scheduler's key locks. Replies are data (`Reply`); the caller
  * encodes them for its connection.
  */
+
+import { argsOf, type RangedCommand } from "../resp/parser.js";
 import type { Reply } from "../resp/reply.js";
 import { error } from "../resp/reply.js";
-import { sameBytes, toKey } from "../storage/memory.js";
+import { sameBytes, sameBytesRange, toKey } from "../storage/memory.js";
 import { type KeyValueStore, StoreLimitError } from "../storage/store.js";
 import { lowerName } from "./arguments.js";
 import {
@@ -95,7 +97,7 @@ export class CommandDispatcher {
     const typed = name.toString("latin1");
     const cached = this.byTypedName.get(typed);
     if (cached !== undefined) {
-      this.remember(name, cached);
+      this.remember(name, 0, name.length, cached);
       return cached;
     }
     const resolved = this.resolve(args);
@@ -108,15 +110,16 @@ export class CommandDispatcher {
       this.byTypedName.size < MAX_CACHED_NAME_SPELLINGS
     ) {
       this.byTypedName.set(typed, entry);
-      this.remember(name, entry);
+      this.remember(name, 0, name.length, entry);
     }
     return entry;
   }
 
-  private remember(name: Buffer, entry: DispatchEntry): void {
-    if (name.length > LAST_NAME_BYTES) return;
-    name.copy(this.lastName);
-    this.lastNameLength = name.length;
+  /** Remembers the name source[start, end) (a command name as typed) and its entry. */
+  private remember(source: Buffer, start: number, end: number, entry: DispatchEntry): void {
+    if (end - start > LAST_NAME_BYTES) return;
+    source.copy(this.lastName, 0, start, end);
+    this.lastNameLength = end - start;
     this.lastEntry = entry;
   }
 
@@ -124,22 +127,9 @@ export class CommandDispatcher {
     const found = this.lookup(args);
     if (!("spec" in found)) return found;
     const spec = found.spec;
-    const arity = spec.arity;
-    if ((arity > 0 && args.length !== arity) || args.length < -arity) return wrongArity(spec.name);
-    if (!client.authenticated && !found.noAuth) return NOAUTH;
-    if (spec.handler === undefined) return wrongArity(spec.name);
-    if (spec.firstKey !== 0) {
-      const maxKeyBytes = this.services.maxKeyBytes;
-      const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
-      for (let i = spec.firstKey; i <= last && i < args.length; i += spec.step) {
-        if (args[i]!.length > maxKeyBytes) return keyTooLong(maxKeyBytes);
-      }
-    }
-    if (found.denyOom && !this.store.admitWrite()) return OOM;
-    client.lastCommand = spec.name;
-    this.services.stats.totalCommandsProcessed++;
-    found.counter.calls++;
-    const handler = spec.handler;
+    const refused = this.preflight(client, found, args.length, (i) => args[i]!.length);
+    if (refused !== undefined) return refused;
+    const handler = spec.handler!;
     const scheduler = this.scheduler;
     try {
       let reply: Reply | Promise<Reply>;
@@ -147,21 +137,106 @@ export class CommandDispatcher {
         // Nothing in flight to wait for (the common case): run now, no scope or closure made.
         // A command that then waits on the engine holds its keys from here until it settles.
         reply = handler(this.contextFor(client, spec), args);
-        if (reply instanceof Promise && scheduler.usesLocks) {
-          const scope = lockScope(spec, args);
-          if (scope.kind !== "none") reply = scheduler.adopt(scope, reply);
-        }
+        if (reply instanceof Promise && scheduler.usesLocks)
+          reply = this.holdKeys(spec, args, reply);
       } else {
         const scope = lockScope(spec, args);
         const run = (): Reply | Promise<Reply> => handler(this.contextFor(client, spec), args);
         reply = scope.kind === "none" ? run() : scheduler.run(scope, run);
       }
-      return reply instanceof Promise
-        ? reply.catch((cause: unknown) => this.internalError(spec, cause))
-        : reply;
+      return this.settled(spec, reply);
     } catch (cause) {
       return this.internalError(spec, cause);
     }
+  }
+
+  /**
+   * `execute` for a command the parser left as ranges of its buffer. A
+   * command with a ranged handler (MSET) runs straight from the ranges when
+   * its spelling is known (the last name looked up, or the typed-name cache)
+   * and no key locks are held; anything else gets a view per argument and
+   * takes `execute`.
+   */
+  executeRanged(client: ClientState, command: RangedCommand): Reply | Promise<Reply> {
+    const { source, offsets } = command;
+    const nameStart = offsets[0]!;
+    const nameEnd = offsets[1]!;
+    let entry: DispatchEntry | undefined;
+    if (sameBytesRange(this.lastName, this.lastNameLength, source, nameStart, nameEnd)) {
+      entry = this.lastEntry;
+    } else {
+      entry = this.byTypedName.get(source.toString("latin1", nameStart, nameEnd));
+      if (entry !== undefined) this.remember(source, nameStart, nameEnd, entry);
+    }
+    const scheduler = this.scheduler;
+    if (
+      entry === undefined ||
+      entry.spec.rangedHandler === undefined ||
+      (scheduler.usesLocks && !scheduler.idle)
+    ) {
+      return this.execute(client, argsOf(command));
+    }
+    const spec = entry.spec;
+    const refused = this.preflight(
+      client,
+      entry,
+      command.count,
+      (i) => offsets[2 * i + 1]! - offsets[2 * i]!,
+    );
+    if (refused !== undefined) return refused;
+    try {
+      let reply = spec.rangedHandler!(this.contextFor(client, spec), command);
+      // The ranges are still this command's here (nothing has run since).
+      if (reply instanceof Promise && scheduler.usesLocks) {
+        reply = this.holdKeys(spec, argsOf(command), reply);
+      }
+      return this.settled(spec, reply);
+    } catch (cause) {
+      return this.internalError(spec, cause);
+    }
+  }
+
+  /**
+   * Redis's checks before a command runs — arity, authentication, key sizes
+   * (`argLength(i)` is argument i's length), memory for denyoom commands —
+   * then the statistics; returns the refusal, or undefined to run it.
+   */
+  private preflight(
+    client: ClientState,
+    entry: DispatchEntry,
+    argCount: number,
+    argLength: (i: number) => number,
+  ): Reply | undefined {
+    const spec = entry.spec;
+    const arity = spec.arity;
+    if ((arity > 0 && argCount !== arity) || argCount < -arity) return wrongArity(spec.name);
+    if (!client.authenticated && !entry.noAuth) return NOAUTH;
+    if (spec.handler === undefined) return wrongArity(spec.name);
+    if (spec.firstKey !== 0) {
+      const maxKeyBytes = this.services.maxKeyBytes;
+      const last = spec.lastKey < 0 ? argCount + spec.lastKey : spec.lastKey;
+      for (let i = spec.firstKey; i <= last && i < argCount; i += spec.step) {
+        if (argLength(i) > maxKeyBytes) return keyTooLong(maxKeyBytes);
+      }
+    }
+    if (entry.denyOom && !this.store.admitWrite()) return OOM;
+    client.lastCommand = spec.name;
+    this.services.stats.totalCommandsProcessed++;
+    entry.counter.calls++;
+    return undefined;
+  }
+
+  /** A command that waits on the engine holds its keys from its start until it settles. */
+  private holdKeys(spec: CommandSpec, args: Buffer[], reply: Promise<Reply>): Promise<Reply> {
+    const scope = lockScope(spec, args);
+    return scope.kind === "none" ? reply : this.scheduler.adopt(scope, reply);
+  }
+
+  /** An asynchronous reply with its failure turned into Redis's error reply. */
+  private settled(spec: CommandSpec, reply: Reply | Promise<Reply>): Reply | Promise<Reply> {
+    return reply instanceof Promise
+      ? reply.catch((cause: unknown) => this.internalError(spec, cause))
+      : reply;
   }
 
   private contextFor(client: ClientState, spec: CommandSpec): CommandContext {

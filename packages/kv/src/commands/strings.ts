@@ -5,6 +5,8 @@
  * checks passed. The scheduler holds the command's keys, so a read followed
  * by a write here is atomic.
  */
+
+import { argsOf, type RangedCommand } from "../resp/parser.js";
 import {
   array,
   bulk,
@@ -17,7 +19,7 @@ import {
   type Reply,
   ZERO,
 } from "../resp/reply.js";
-import type { PutItem, StoredEntry, WriteOptions } from "../storage/store.js";
+import { PLAIN_WRITE, type PutItem, type StoredEntry } from "../storage/store.js";
 import {
   formatHumanFloat,
   INT64_MAX,
@@ -361,17 +363,25 @@ export async function mgetCommand(context: CommandContext, args: Buffer[]): Prom
 function pairs(args: Buffer[]): PutItem[] {
   const items: PutItem[] = [];
   for (let i = 1; i < args.length; i += 2) {
-    items.push({ key: args[i]!, value: args[i + 1]!, options: NO_EXPIRY });
+    items.push({ key: args[i]!, value: args[i + 1]!, options: PLAIN_WRITE });
   }
   return items;
 }
 
-/** Write options of a plain write over RESP (stores only read them). */
-const NO_EXPIRY: WriteOptions = Object.freeze({ expiresAtMs: 0, flags: 0 });
-
 export function msetCommand(context: CommandContext, args: Buffer[]): Reply | Promise<Reply> {
   if (args.length % 2 === 0) return wrongArity(context.spec.name);
   return andThen(context.store.putMany(pairs(args)), () => OK);
+}
+
+/** MSET run from the request's argument ranges: no view per key and value (see RangedHandler). */
+export function msetRanged(
+  context: CommandContext,
+  command: RangedCommand,
+): Reply | Promise<Reply> {
+  if (command.count % 2 === 0) return wrongArity(context.spec.name);
+  const store = context.store;
+  if (store.putPairs === undefined) return msetCommand(context, argsOf(command));
+  return andThen(store.putPairs(command.source, command.offsets, 1, command.count), () => OK);
 }
 
 export async function msetnxCommand(context: CommandContext, args: Buffer[]): Promise<Reply> {

@@ -67,13 +67,20 @@ import {
   mgetCommand,
   msetCommand,
   msetnxCommand,
+  msetRanged,
   setCommand,
   setexCommand,
   setnxCommand,
   setrangeCommand,
   strlenCommand,
 } from "./strings.js";
-import type { ArgumentDoc, CommandFlag, CommandHandler, CommandSpec } from "./types.js";
+import type {
+  ArgumentDoc,
+  CommandFlag,
+  CommandHandler,
+  CommandSpec,
+  RangedHandler,
+} from "./types.js";
 
 // Argument documentation helpers (COMMAND DOCS, redis-cli hints).
 const key = (name = "key", multiple = false): ArgumentDoc => ({
@@ -117,6 +124,7 @@ interface Declaration {
   complexity?: string;
   arguments?: ArgumentDoc[];
   handler?: CommandHandler;
+  rangedHandler?: RangedHandler;
   subcommands?: Record<string, Declaration>;
 }
 
@@ -248,6 +256,7 @@ const DECLARATIONS: Record<string, Declaration> = {
     since: "1.0.1",
     arguments: [{ name: "data", type: "block", multiple: true, arguments: [key(), str("value")] }],
     handler: msetCommand,
+    rangedHandler: msetRanged,
   },
   msetnx: {
     arity: -3,
@@ -907,6 +916,7 @@ function build(name: string, declaration: Declaration): CommandSpec {
   if (declaration.wholeKeyspace === true) spec.wholeKeyspace = true;
   if (declaration.arguments !== undefined) spec.arguments = declaration.arguments;
   if (declaration.handler !== undefined) spec.handler = declaration.handler;
+  if (declaration.rangedHandler !== undefined) spec.rangedHandler = declaration.rangedHandler;
   if (declaration.subcommands !== undefined) {
     spec.subcommands = Object.entries(declaration.subcommands).map(([sub, d]) =>
       build(`${name}|${sub}`, d),

@@ -5,6 +5,7 @@
  * COMMAND, COMMAND INFO and COMMAND DOCS.
  */
 import type { ProtocolVersion } from "../resp/encoder.js";
+import type { RangedCommand } from "../resp/parser.js";
 import type { Reply } from "../resp/reply.js";
 import type { KeyValueStore } from "../storage/store.js";
 import type { NodeServices } from "./services.js";
@@ -65,6 +66,8 @@ export interface CommandSpec {
   arguments?: ArgumentDoc[];
   subcommands?: CommandSpec[];
   handler?: CommandHandler;
+  /** The same command run from argument ranges (the hot path of commands like MSET); see RangedHandler. */
+  rangedHandler?: RangedHandler;
 }
 
 /** Per-connection state commands may read or change. */
@@ -97,3 +100,13 @@ export interface CommandContext {
 }
 
 export type CommandHandler = (context: CommandContext, args: Buffer[]) => Reply | Promise<Reply>;
+
+/**
+ * A handler that takes the parser's ranges instead of a view per argument
+ * (RangedCommand). It must read the ranges before it returns (the parser
+ * reuses them), and answer exactly as the command's `handler` would.
+ */
+export type RangedHandler = (
+  context: CommandContext,
+  command: RangedCommand,
+) => Reply | Promise<Reply>;

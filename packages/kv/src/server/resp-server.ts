@@ -15,7 +15,7 @@ import type { CommandDispatcher } from "../commands/dispatcher.js";
 import { MAX_CLIENTS_REACHED, sanitize } from "../commands/replies.js";
 import type { ClientState } from "../commands/types.js";
 import { encodeReply, type ProtocolVersion } from "../resp/encoder.js";
-import { type ParseEvent, RespParser } from "../resp/parser.js";
+import { argsOf, type ParseEvent, type RangedCommand, RespParser } from "../resp/parser.js";
 import { error, type Reply } from "../resp/reply.js";
 import { ReplyWriter } from "../resp/reply-writer.js";
 
@@ -81,7 +81,11 @@ export class RespConnection implements ClientState {
   private deferredProtocolError: Reply | undefined;
   private readonly onEvent = (event: ParseEvent): void => {
     if (this.closing || this.deferredProtocolError !== undefined) return;
-    if (event.kind === "command") {
+    if (event.kind === "ranged") {
+      // Ranges are valid only during this call: a command that must wait gets views.
+      if (this.running) this.waiting.push(argsOf(event));
+      else this.execute(event);
+    } else if (event.kind === "command") {
       this.admit(event.args);
     } else if (event.kind === "protocolError") {
       this.server.logger.debug({ client: this.id, error: event.text }, "protocol error");
@@ -115,6 +119,7 @@ export class RespConnection implements ClientState {
         queryBufferLimitBytes: settings.queryBufferLimitBytes,
       },
       () => this.authenticated,
+      { ranges: true },
     );
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -166,9 +171,12 @@ export class RespConnection implements ClientState {
     this.execute(args);
   }
 
-  private execute(args: Buffer[]): void {
+  private execute(command: Buffer[] | RangedCommand): void {
     const protocolBefore = this.protocol;
-    const result = this.server.dispatcher.execute(this, args);
+    const dispatcher = this.server.dispatcher;
+    const result = Array.isArray(command)
+      ? dispatcher.execute(this, command)
+      : dispatcher.executeRanged(this, command);
     const closeAfter = this.closeAfterReply;
     this.closeAfterReply = false;
     if (result instanceof Promise) {

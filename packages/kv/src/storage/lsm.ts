@@ -38,6 +38,7 @@ import { CachedRow, RowCache } from "./row-cache.js";
 import {
   type Clock,
   type KeyValueStore,
+  PLAIN_WRITE,
   type PutItem,
   type ScanPage,
   type StoredEntry,
@@ -284,6 +285,48 @@ export class LsmStore implements KeyValueStore {
     if (this.db.writeBuffered(batch)) return undefined;
     return this.db.write(batch);
   }
+
+  putPairs(
+    source: Buffer,
+    ranges: Int32Array,
+    first: number,
+    end: number,
+  ): undefined | Promise<void> {
+    for (let i = first + 1; i < end; i += 2) {
+      if (ranges[2 * i + 1]! - ranges[2 * i]! > LSM_MAX_VALUE_BYTES) {
+        throw new StoreLimitError(
+          `value is too large for the lsm engine (max ${LSM_MAX_VALUE_BYTES} bytes)`,
+        );
+      }
+    }
+    // Keys, headers and values go straight from the request into the log record.
+    if (
+      this.db.putPairsBuffered(
+        source,
+        ranges,
+        first,
+        end,
+        ENTRY_HEADER_BYTES,
+        this.writePlainHeader,
+      )
+    ) {
+      return undefined;
+    }
+    const items: PutItem[] = [];
+    for (let i = first; i < end; i += 2) {
+      items.push({
+        key: source.subarray(ranges[2 * i], ranges[2 * i + 1]),
+        value: source.subarray(ranges[2 * i + 2], ranges[2 * i + 3]),
+        options: PLAIN_WRITE,
+      });
+    }
+    return this.putMany(items);
+  }
+
+  /** The entry header of a plain write (no expiry, flags 0) with the next CAS. */
+  private readonly writePlainHeader = (out: Buffer, offset: number): void => {
+    writeEntryHeader(out, offset, 0, 0, this.nextCas++);
+  };
 
   delete(key: Uint8Array): boolean | Promise<boolean> {
     const existing = this.get(key);

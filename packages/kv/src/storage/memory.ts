@@ -28,6 +28,7 @@ import {
 import {
   type Clock,
   type KeyValueStore,
+  PLAIN_WRITE,
   type PutItem,
   type ScanPage,
   type StoredEntry,
@@ -142,16 +143,33 @@ export class MemoryStore implements KeyValueStore {
 
   /** Stores the entry; returns it live (callers outside the engine get a snapshot). */
   private store(key: Uint8Array, value: Uint8Array, options: WriteOptions): MemoryEntry {
-    const sizeBytes = 2 * key.length + value.length + ENTRY_OVERHEAD_BYTES;
-    const existing = this.find(key);
+    return this.storeRange(key, 0, key.length, this.find(key), value, 0, value.length, options);
+  }
+
+  /**
+   * Stores key `keySource[keyStart, keyEnd)` — whose live entry `existing`
+   * the caller looked up — with value `valueSource[valueStart, valueEnd)`.
+   */
+  private storeRange(
+    keySource: Uint8Array,
+    keyStart: number,
+    keyEnd: number,
+    existing: MemoryEntry | undefined,
+    valueSource: Uint8Array,
+    valueStart: number,
+    valueEnd: number,
+    options: WriteOptions,
+  ): MemoryEntry {
+    const valueLength = valueEnd - valueStart;
+    const sizeBytes = 2 * (keyEnd - keyStart) + valueLength + ENTRY_OVERHEAD_BYTES;
     const cas = options.cas ?? this.nextCas++;
     if (existing !== undefined) {
       this.usedBytes += sizeBytes - existing.sizeBytes;
-      if (existing.valueShared || existing.value.length !== value.length) {
-        existing.value = copyOf(value);
+      if (existing.valueShared || existing.value.length !== valueLength) {
+        existing.value = copyOf(valueSource, valueStart, valueEnd);
         existing.valueShared = false;
       } else {
-        putBytes(existing.value, 0, value);
+        putBytes(existing.value, 0, valueSource, valueStart, valueEnd);
       }
       existing.sizeBytes = sizeBytes;
       existing.flags = options.flags;
@@ -161,11 +179,19 @@ export class MemoryStore implements KeyValueStore {
       this.touch(existing);
       return existing;
     }
-    const name = toKey(key);
-    const entry = new MemoryEntry(name, copyOf(value), 0, options.flags, cas, sizeBytes);
+    const name = keyName(keySource, keyStart, keyEnd);
+    const entry = new MemoryEntry(
+      name,
+      copyOf(valueSource, valueStart, valueEnd),
+      0,
+      options.flags,
+      cas,
+      sizeBytes,
+    );
     entry.integer = options.integer;
     this.entries.set(name, entry);
-    this.byId[this.index.add(key, 0, key.length, hashBytes(key, 0, key.length))] = entry;
+    const hash = hashBytes(keySource, keyStart, keyEnd);
+    this.byId[this.index.add(keySource, keyStart, keyEnd, hash)] = entry;
     entry.slot = this.slots.length;
     this.slots.push(entry);
     this.usedBytes += sizeBytes;
@@ -209,6 +235,27 @@ export class MemoryStore implements KeyValueStore {
 
   putMany(items: readonly PutItem[]): void {
     for (const item of items) this.store(item.key, item.value, item.options);
+  }
+
+  putPairs(source: Buffer, ranges: Int32Array, first: number, end: number): void {
+    for (let i = first; i < end; i += 2) {
+      const keyStart = ranges[2 * i]!;
+      const keyEnd = ranges[2 * i + 1]!;
+      const id = this.index.find(source, keyStart, keyEnd, hashBytes(source, keyStart, keyEnd));
+      const existing = id < 0 ? undefined : this.byId[id];
+      const valueStart = ranges[2 * i + 2]!;
+      const valueEnd = ranges[2 * i + 3]!;
+      this.storeRange(
+        source,
+        keyStart,
+        keyEnd,
+        existing,
+        source,
+        valueStart,
+        valueEnd,
+        PLAIN_WRITE,
+      );
+    }
   }
 
   delete(key: Uint8Array): boolean {
@@ -414,20 +461,34 @@ const LAST_KEY_COPY_BYTES = 256;
 
 /** Whether `copy[0, length)` holds the bytes of `key`. */
 export function sameBytes(copy: Buffer, length: number, key: Uint8Array): boolean {
-  if (length !== key.length) return false;
-  for (let i = length - 1; i >= 0; i--) if (copy[i] !== key[i]) return false;
+  return sameBytesRange(copy, length, key, 0, key.length);
+}
+
+/** Whether the first `length` bytes of `copy` are source[start, end). */
+export function sameBytesRange(
+  copy: Buffer,
+  length: number,
+  source: Uint8Array,
+  start: number,
+  end: number,
+): boolean {
+  if (length !== end - start) return false;
+  for (let i = length - 1; i >= 0; i--) if (copy[i] !== source[start + i]) return false;
   return true;
 }
 
-/** Entries are mutated in place on overwrite; callers get an immutable copy of the fields. */
 /** A copy: `value` is usually a view into a socket chunk, which must not be pinned. */
-function copyOf(value: Uint8Array): Buffer {
-  const copy = Buffer.allocUnsafe(value.length);
-  putBytes(copy, 0, value);
+function copyOf(source: Uint8Array, start: number, end: number): Buffer {
+  const copy = Buffer.allocUnsafe(end - start);
+  putBytes(copy, 0, source, start, end);
   return copy;
 }
 
-/** What a read returns; the entry's buffer is then shared (see MemoryEntry.valueShared). */
+/**
+ * What a read returns: entries are mutated in place on overwrite, so callers
+ * get a copy of the fields — and the value's buffer, which is then shared
+ * (see MemoryEntry.valueShared).
+ */
 function snapshot(entry: MemoryEntry): StoredEntry {
   entry.valueShared = true;
   return {
@@ -453,9 +514,14 @@ function removeFromDense(
 
 /** Keys are held as latin1 strings: one char per byte, so any byte string round-trips. */
 export function toKey(key: Uint8Array): string {
+  return keyName(key, 0, key.length);
+}
+
+/** `toKey` of source[start, end). */
+function keyName(source: Uint8Array, start: number, end: number): string {
   // Arguments are Buffers already: no view to make (the hot path).
-  if (key instanceof Buffer) return key.toString("latin1", 0, key.length);
-  return Buffer.from(key.buffer, key.byteOffset, key.length).toString("latin1");
+  if (source instanceof Buffer) return source.toString("latin1", start, end);
+  return Buffer.from(source.buffer, source.byteOffset + start, end - start).toString("latin1");
 }
 
 export function fromKey(key: string): Buffer {

@@ -43,6 +43,9 @@ export interface WriteOptions {
   integer?: number;
 }
 
+/** Options of a plain write (SET without options, MSET): no expiry, flags 0, a new CAS. */
+export const PLAIN_WRITE: WriteOptions = Object.freeze({ expiresAtMs: 0, flags: 0 });
+
 export interface PutItem {
   key: Uint8Array;
   value: Uint8Array;
@@ -79,6 +82,15 @@ export interface KeyValueStore {
   put(key: Uint8Array, value: Uint8Array, options: WriteOptions): Awaitable<StoredEntry>;
   /** Stores several entries atomically (MSET, MSETNX): all or none survive a crash. */
   putMany(items: readonly PutItem[]): Awaitable<void>;
+  /**
+   * `putMany` of plain writes (no expiry, flags 0) given as ranges of one
+   * buffer, as the RESP parser finds an MSET's arguments: argument i is
+   * source[ranges[2i], ranges[2i + 1]), keys are arguments first, first + 2,
+   * … < end, each followed by its value. Optional: without it, MSET makes
+   * views and calls putMany. The ranges may be reused once this returns
+   * (even if it returns a promise); `source` stays unchanged.
+   */
+  putPairs?(source: Buffer, ranges: Int32Array, first: number, end: number): Awaitable<void>;
   /** Removes the key; true when a live entry was removed. */
   delete(key: Uint8Array): Awaitable<boolean>;
   /** Number of keys (may include expired keys not yet reaped, as Redis's DBSIZE does). */
