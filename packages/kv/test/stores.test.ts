@@ -168,7 +168,7 @@ describe("memory engine value buffers", () => {
             // Few lengths, so same-length overwrites (the in-place case) are common.
             fc.uint8Array({ minLength: 2, maxLength: 3 }),
           ),
-          { maxLength: 200 },
+          { maxLength: 200, size: "max" },
         ),
         (steps) => {
           const store = new MemoryStore({ maxMemoryBytes: 0, eviction: "noeviction" });

@@ -38,6 +38,8 @@ import { hashBytes, KeyIndex } from "./key-index.js";
 
 /** Bookkeeping per entry (version object, map slot, record share), counted in the size bound. */
 const NODE_OVERHEAD_BYTES = 64;
+/** Memtable.pending: no pending overwrite, but the record is still in pendingIds. */
+const LISTED = -1;
 /** Chunk size of the copies `compactValues` makes. */
 const COMPACTED_CHUNK_BYTES = 1024 * 1024;
 
@@ -117,7 +119,8 @@ export class Memtable {
   private readonly newestById: MemtableVersion[] = [];
   /**
    * Per record, four numbers at 4 × id: the sequence of an in-place
-   * overwrite not yet written to the version object (0 = none), its type,
+   * overwrite not yet written to the version object (0 = none and not in
+   * `pendingIds`, LISTED = none but still in `pendingIds`), its type,
    * and the value range of the key's newest write (pending or not; its
    * length is what an overwrite replaces in liveSizeBytes). The value's
    * buffer is `pendingSource[id]`.
@@ -132,7 +135,7 @@ export class Memtable {
    */
   private pending = new Float64Array(4 * 1024);
   private readonly pendingSource: (Buffer | undefined)[] = [];
-  /** Records that got a pending row since the last `applyAllPending` (may repeat). */
+  /** Records that got a pending row since the last `applyAllPending`, each once. */
   private readonly pendingIds: number[] = [];
   private readonly index = new KeyIndex();
   /** Records in key order, as of the last `sortedRecords()` call. */
@@ -218,7 +221,8 @@ export class Memtable {
     if (this.overwriteInPlace && !isNew && seq > this.largestSeq) {
       // The replaced value's bytes stay in their chunk until the memtable goes or compacts its values.
       this.liveSizeBytes += valueEnd - valueStart - (pending[row + 3]! - pending[row + 2]!);
-      if (pending[row] === 0) this.notePending(id);
+      // Listed once until applyAllPending (LISTED marks a record applied since): at most one entry per record.
+      if (pending[row] === 0) this.pendingIds.push(id);
       pending[row] = seq;
       pending[row + 1] = type;
       pending[row + 2] = valueStart;
@@ -228,7 +232,7 @@ export class Memtable {
       this.largestSeq = seq;
       return;
     }
-    if (pending[row] !== 0) this.applyPending(id);
+    if (pending[row]! > 0) this.applyPending(id);
     const newest = this.newestById[id];
     const record = this.records[id]!;
     const version = new MemtableVersion(record, seq, type, valueSource, valueStart, valueEnd);
@@ -268,7 +272,7 @@ export class Memtable {
     const id = this.index.find(key, 0, key.length, hash);
     if (id < 0) return null;
     this.lastId = id;
-    if (this.pending[4 * id] !== 0) this.applyPending(id);
+    if (this.pending[4 * id]! > 0) this.applyPending(id);
     let version: MemtableVersion | null = this.newestById[id]!;
     while (version !== null && version.seq > seq) version = version.older;
     return version;
@@ -314,12 +318,6 @@ export class Memtable {
     return new MemtableIterator(this.sortedRecords());
   }
 
-  private notePending(id: number): void {
-    // Reads apply rows one at a time and a key can become pending again: bound the list's repeats.
-    if (this.pendingIds.length >= 2 * this.records.length) this.applyAllPending();
-    this.pendingIds.push(id);
-  }
-
   /** Writes record `id`'s pending overwrite into its newest version object. */
   private applyPending(id: number): void {
     const pending = this.pending;
@@ -331,14 +329,18 @@ export class Memtable {
       pending[row + 2]!,
       pending[row + 3]!,
     );
-    pending[row] = 0;
+    // Still in pendingIds: a read-modify-write (INCR: read, then overwrite) must not list it again.
+    pending[row] = LISTED;
     this.pendingSource[id] = undefined;
   }
 
   private applyAllPending(): void {
     const ids = this.pendingIds;
+    const pending = this.pending;
     for (let i = 0; i < ids.length; i++) {
-      if (this.pending[4 * ids[i]!] !== 0) this.applyPending(ids[i]!);
+      const id = ids[i]!;
+      if (pending[4 * id]! > 0) this.applyPending(id);
+      pending[4 * id] = 0;
     }
     ids.length = 0;
   }

@@ -378,7 +378,7 @@ describe("memtable pending in-place overwrites", () => {
             fc.constant(["compact" as const] as const),
             fc.constant(["iterate" as const] as const),
           ),
-          { maxLength: 250 },
+          { maxLength: 250, size: "max" },
         ),
         (steps) => {
           const memtable = new Memtable(1);
@@ -465,7 +465,7 @@ describe("memtable value compaction", () => {
             fc.constant(["compact" as const] as const),
             fc.constant(["reader" as const] as const),
           ),
-          { maxLength: 300 },
+          { maxLength: 300, size: "max" },
         ),
         (steps) => {
           const memtable = new Memtable(1);
