@@ -1343,7 +1343,6 @@ export class LsmDatabase implements Database {
 }
 
 function lookupMemtable(memtable: Memtable, key: Buffer, seq: number, hash: number): Lookup {
-  const node = memtable.get(key, seq, hash);
-  if (node === null) return undefined;
-  return node.type === TYPE_DELETION ? TOMBSTONE : node.value;
+  const found = memtable.lookup(key, seq, hash);
+  return found === null ? TOMBSTONE : found;
 }

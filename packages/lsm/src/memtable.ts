@@ -33,13 +33,18 @@
  * the same value, so JavaScript's string order is exactly bytewise order.
  */
 import { putBytes } from "./coding.js";
+import { TYPE_DELETION } from "./constants.js";
 import type { InternalIterator } from "./internal-iterator.js";
 import { hashBytes, KeyIndex } from "./key-index.js";
 
 /** Bookkeeping per entry (version object, map slot, record share), counted in the size bound. */
 const NODE_OVERHEAD_BYTES = 64;
-/** Memtable.pending: no pending overwrite, but the record is still in pendingIds. */
-const LISTED = -1;
+/** Memtable.objectState: the version object is current and the record not in staleIds. */
+const CURRENT = 0;
+/** Memtable.objectState: an overwrite in place is only in the newest row (the record is in staleIds). */
+const STALE = 1;
+/** Memtable.objectState: current again (read since), but still in staleIds. */
+const LISTED = 2;
 /** Chunk size of the copies `compactValues` makes. */
 const COMPACTED_CHUNK_BYTES = 1024 * 1024;
 
@@ -56,22 +61,23 @@ export class MemtableVersion {
     readonly record: KeyRecord,
     public seq: number,
     public type: number,
-    private source: Buffer,
-    private valueStart: number,
-    private valueEnd: number,
+    /** The buffer holding the value at [valueStart, valueEnd) (read-only outside the memtable). */
+    public valueSource: Buffer,
+    public valueStart: number,
+    public valueEnd: number,
   ) {}
 
   /** Becomes a newer version of its key in place (see Memtable.overwriteInPlace). */
   replace(seq: number, type: number, source: Buffer, valueStart: number, valueEnd: number): void {
     this.seq = seq;
     this.type = type;
-    this.source = source;
+    this.valueSource = source;
     this.valueStart = valueStart;
     this.valueEnd = valueEnd;
   }
 
   get value(): Buffer {
-    return this.source.subarray(this.valueStart, this.valueEnd);
+    return this.valueSource.subarray(this.valueStart, this.valueEnd);
   }
 
   get valueLength(): number {
@@ -80,8 +86,8 @@ export class MemtableVersion {
 
   /** Moves the value to `target[start, …)` (a copy: views of the old bytes stay valid). */
   moveValue(target: Buffer, start: number): void {
-    const end = putBytes(target, start, this.source, this.valueStart, this.valueEnd);
-    this.source = target;
+    const end = putBytes(target, start, this.valueSource, this.valueStart, this.valueEnd);
+    this.valueSource = target;
     this.valueStart = start;
     this.valueEnd = end;
   }
@@ -118,25 +124,25 @@ export class Memtable {
    */
   private readonly newestById: MemtableVersion[] = [];
   /**
-   * Per record, four numbers at 4 × id: the sequence of an in-place
-   * overwrite not yet written to the version object (0 = none and not in
-   * `pendingIds`, LISTED = none but still in `pendingIds`), its type,
-   * and the value range of the key's newest write (pending or not; its
-   * length is what an overwrite replaces in liveSizeBytes). The value's
-   * buffer is `pendingSource[id]`.
+   * The newest write of each key, at 4 × id: sequence, type, value start,
+   * value end; its value's buffer is `newestSource[id]`. Always current,
+   * unlike the newest version object, which an overwrite in place leaves
+   * stale (`objectState`) until someone needs the object: a write that
+   * must keep the older version, a read at an older sequence, an iterator
+   * or a value compaction (these apply every stale row first).
    *
-   * Why: an overwrite in place used to load the newest version object (a
-   * dependent cache miss behind the record number, ~200 ns on a busy node)
-   * only to store five fields into it. Now it stores into this row, at an
-   * address known from the record number alone, and the object is brought
-   * up to date when someone asks for it: a read of that key, a write that
-   * must keep the older version, or any iterator or value compaction (which
-   * apply every pending row first).
+   * Why: on a busy node each dependent cache miss costs ~200 ns. An
+   * overwrite in place used to load the version object only to store five
+   * fields into it, and a read walked record number → version object →
+   * value. Now both stop at this row, whose address is known from the
+   * record number alone (loaded alongside the key's row in the index).
    */
-  private pending = new Float64Array(4 * 1024);
-  private readonly pendingSource: (Buffer | undefined)[] = [];
-  /** Records that got a pending row since the last `applyAllPending`, each once. */
-  private readonly pendingIds: number[] = [];
+  private newest = new Float64Array(4 * 1024);
+  private readonly newestSource: Buffer[] = [];
+  /** Per record: CURRENT, STALE or LISTED (see the constants). */
+  private objectState = new Uint8Array(1024);
+  /** Records whose object went STALE since the last `refreshAllObjects`, each once. */
+  private readonly staleIds: number[] = [];
   private readonly index = new KeyIndex();
   /** Records in key order, as of the last `sortedRecords()` call. */
   private sorted: KeyRecord[] = [];
@@ -203,11 +209,14 @@ export class Memtable {
         this.records.push(fresh);
         this.unsorted.push(fresh);
         // Kept dense (record numbers are 0, 1, 2, …): a holey write far past the end would make it a dictionary.
-        this.pendingSource.push(undefined);
-        if (4 * id >= this.pending.length) {
-          const grown = new Float64Array(2 * this.pending.length);
-          grown.set(this.pending);
-          this.pending = grown;
+        this.newestSource.push(valueSource);
+        if (4 * id >= this.newest.length) {
+          const grown = new Float64Array(2 * this.newest.length);
+          grown.set(this.newest);
+          this.newest = grown;
+          const states = new Uint8Array(2 * this.objectState.length);
+          states.set(this.objectState);
+          this.objectState = states;
         }
         // The key is held three times: in the log chunk, in the index and (once sorted) as a string.
         this.approximateSizeBytes += 3 * (keyEnd - keyStart);
@@ -215,24 +224,22 @@ export class Memtable {
       }
       this.lastId = id;
     }
-    const pending = this.pending;
+    const rows = this.newest;
     const row = 4 * id;
     // Newer than everything here (the engine's case) is newer than the key's newest version.
     if (this.overwriteInPlace && !isNew && seq > this.largestSeq) {
       // The replaced value's bytes stay in their chunk until the memtable goes or compacts its values.
-      this.liveSizeBytes += valueEnd - valueStart - (pending[row + 3]! - pending[row + 2]!);
-      // Listed once until applyAllPending (LISTED marks a record applied since): at most one entry per record.
-      if (pending[row] === 0) this.pendingIds.push(id);
-      pending[row] = seq;
-      pending[row + 1] = type;
-      pending[row + 2] = valueStart;
-      pending[row + 3] = valueEnd;
-      this.pendingSource[id] = valueSource;
+      this.liveSizeBytes += valueEnd - valueStart - (rows[row + 3]! - rows[row + 2]!);
+      const state = this.objectState[id];
+      // Listed once until refreshAllObjects (LISTED: refreshed since): at most one entry per record.
+      if (state === CURRENT) this.staleIds.push(id);
+      if (state !== STALE) this.objectState[id] = STALE;
+      this.setNewest(id, seq, type, valueSource, valueStart, valueEnd);
       this.approximateSizeBytes += valueEnd - valueStart;
       this.largestSeq = seq;
       return;
     }
-    if (pending[row]! > 0) this.applyPending(id);
+    if (this.objectState[id] === STALE) this.refreshObject(id);
     const newest = this.newestById[id];
     const record = this.records[id]!;
     const version = new MemtableVersion(record, seq, type, valueSource, valueStart, valueEnd);
@@ -240,16 +247,14 @@ export class Memtable {
       record.newest = version;
       record.oldest = version;
       this.newestById[id] = version;
-      pending[row + 2] = valueStart;
-      pending[row + 3] = valueEnd;
+      this.setNewest(id, seq, type, valueSource, valueStart, valueEnd);
     } else if (seq > this.largestSeq || seq > newest.seq) {
       // The common case: writes arrive in sequence order (checked first without
       // reading the newest version, a likely cache miss).
       version.older = newest;
       record.newest = version;
       this.newestById[id] = version;
-      pending[row + 2] = valueStart;
-      pending[row + 3] = valueEnd;
+      this.setNewest(id, seq, type, valueSource, valueStart, valueEnd);
     } else {
       // Out of order (tests, never the engine): insert before the first older version.
       let after: MemtableVersion = newest;
@@ -272,10 +277,32 @@ export class Memtable {
     const id = this.index.find(key, 0, key.length, hash);
     if (id < 0) return null;
     this.lastId = id;
-    if (this.pending[4 * id]! > 0) this.applyPending(id);
+    if (this.objectState[id] === STALE) this.refreshObject(id);
     let version: MemtableVersion | null = this.newestById[id]!;
     while (version !== null && version.seq > seq) version = version.older;
     return version;
+  }
+
+  /**
+   * What a read at `seq` finds here for `key`: the value (a view into the
+   * buffer it arrived in), null for a deletion, undefined when this
+   * memtable has no version of the key at or below `seq`. A read of the
+   * newest write (every read but a snapshot's) is answered from the newest
+   * row without touching a version object.
+   */
+  lookup(key: Buffer, seq: number, hash: number): Buffer | null | undefined {
+    const id = this.index.find(key, 0, key.length, hash);
+    if (id < 0) return undefined;
+    this.lastId = id;
+    const rows = this.newest;
+    const row = 4 * id;
+    if (rows[row]! <= seq) {
+      if (rows[row + 1] === TYPE_DELETION) return null;
+      return this.newestSource[id]!.subarray(rows[row + 2], rows[row + 3]);
+    }
+    const version = this.get(key, seq, hash);
+    if (version === null) return undefined;
+    return version.type === TYPE_DELETION ? null : version.value;
   }
 
   /**
@@ -290,7 +317,7 @@ export class Memtable {
    * versions' new places, which hold the same bytes.
    */
   compactValues(): void {
-    this.applyAllPending();
+    this.refreshAllObjects();
     let chunk = Buffer.allocUnsafe(COMPACTED_CHUNK_BYTES);
     let used = 0;
     const room = (length: number): void => {
@@ -310,37 +337,64 @@ export class Memtable {
         used += version.valueLength;
       }
     }
+    // The newest rows follow their versions to the new chunks.
+    for (let id = 0; id < this.records.length; id++) {
+      const newest = this.newestById[id]!;
+      this.setNewest(
+        id,
+        newest.seq,
+        newest.type,
+        newest.valueSource,
+        newest.valueStart,
+        newest.valueEnd,
+      );
+    }
     this.approximateSizeBytes = this.liveSizeBytes;
   }
 
   iterator(): InternalIterator {
-    this.applyAllPending();
+    this.refreshAllObjects();
     return new MemtableIterator(this.sortedRecords());
   }
 
-  /** Writes record `id`'s pending overwrite into its newest version object. */
-  private applyPending(id: number): void {
-    const pending = this.pending;
+  private setNewest(
+    id: number,
+    seq: number,
+    type: number,
+    source: Buffer,
+    valueStart: number,
+    valueEnd: number,
+  ): void {
+    const rows = this.newest;
     const row = 4 * id;
-    this.newestById[id]!.replace(
-      pending[row]!,
-      pending[row + 1]!,
-      this.pendingSource[id]!,
-      pending[row + 2]!,
-      pending[row + 3]!,
-    );
-    // Still in pendingIds: a read-modify-write (INCR: read, then overwrite) must not list it again.
-    pending[row] = LISTED;
-    this.pendingSource[id] = undefined;
+    rows[row] = seq;
+    rows[row + 1] = type;
+    rows[row + 2] = valueStart;
+    rows[row + 3] = valueEnd;
+    this.newestSource[id] = source;
   }
 
-  private applyAllPending(): void {
-    const ids = this.pendingIds;
-    const pending = this.pending;
+  /** Writes record `id`'s newest row into its (stale) newest version object. */
+  private refreshObject(id: number): void {
+    const rows = this.newest;
+    const row = 4 * id;
+    this.newestById[id]!.replace(
+      rows[row]!,
+      rows[row + 1]!,
+      this.newestSource[id]!,
+      rows[row + 2]!,
+      rows[row + 3]!,
+    );
+    // Still in staleIds: a read-modify-write (INCR: read, then overwrite) must not list it again.
+    this.objectState[id] = LISTED;
+  }
+
+  private refreshAllObjects(): void {
+    const ids = this.staleIds;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (pending[4 * id]! > 0) this.applyPending(id);
-      pending[4 * id] = 0;
+      if (this.objectState[id] === STALE) this.refreshObject(id);
+      this.objectState[id] = CURRENT;
     }
     ids.length = 0;
   }

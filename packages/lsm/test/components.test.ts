@@ -8,7 +8,7 @@ import { BlockBuilder } from "../src/block-builder.js";
 import { BlockCache } from "../src/block-cache.js";
 import { bloomHash, bloomMayContain, buildBloomFilter } from "../src/bloom.js";
 import { decoded, getVarint32, putVarint32, varintLength } from "../src/coding.js";
-import { TYPE_VALUE } from "../src/constants.js";
+import { TYPE_DELETION, TYPE_VALUE } from "../src/constants.js";
 import { crc32c, jsCrc32c } from "../src/crc32c.js";
 import { compareInternal } from "../src/internal-key.js";
 import { hashBytes, INLINE_KEY_BYTES, KeyIndex } from "../src/key-index.js";
@@ -372,7 +372,12 @@ describe("memtable pending in-place overwrites", () => {
       fc.property(
         fc.array(
           fc.oneof(
-            fc.tuple(fc.constant("write" as const), fc.nat(6), fc.uint8Array({ maxLength: 12 })),
+            fc.tuple(
+              fc.constant("write" as const),
+              fc.nat(6),
+              fc.uint8Array({ maxLength: 12 }),
+              fc.boolean(),
+            ),
             fc.tuple(fc.constant("read" as const), fc.nat(6), fc.nat()),
             fc.constant(["toggle" as const] as const),
             fc.constant(["compact" as const] as const),
@@ -382,15 +387,17 @@ describe("memtable pending in-place overwrites", () => {
         ),
         (steps) => {
           const memtable = new Memtable(1);
-          // Per key, the versions the memtable must keep: [seq, value hex], oldest first.
+          // Per key, the versions the memtable must keep: [seq, value hex or "del"], oldest first.
           const model = new Map<number, [number, string][]>();
           let seq = 0;
           let inPlace = true;
+          const chunks: Buffer[] = [];
           const iterate = (): string[] => {
             const seen: string[] = [];
             const it = memtable.iterator();
             for (it.seekToFirst(); it.valid(); it.next()) {
-              seen.push(`${it.key()[0]}@${it.seq()}=${it.value().toString("hex")}`);
+              const shown = it.type() === TYPE_DELETION ? "del" : it.value().toString("hex");
+              seen.push(`${it.key()[0]}@${it.seq()}=${shown}`);
             }
             return seen;
           };
@@ -400,21 +407,36 @@ describe("memtable pending in-place overwrites", () => {
               .flatMap((k) => [...model.get(k)!].reverse().map(([s, hex]) => `${k}@${s}=${hex}`));
           for (const step of steps) {
             if (step[0] === "write") {
-              const [, k, bytes] = step;
+              const [, k, bytes, deletion] = step;
               const chunk = Buffer.concat([Buffer.from([0xee, 0xee]), Buffer.from(bytes)]);
+              chunks.push(chunk);
               memtable.overwriteInPlace = inPlace;
-              memtable.addRange(Buffer.from([k]), 0, 1, ++seq, TYPE_VALUE, chunk, 2, chunk.length);
+              const type = deletion ? TYPE_DELETION : TYPE_VALUE;
+              const end = deletion ? 2 : chunk.length;
+              memtable.addRange(Buffer.from([k]), 0, 1, ++seq, type, chunk, 2, end);
               const list = model.get(k) ?? [];
-              const entry: [number, string] = [seq, Buffer.from(bytes).toString("hex")];
+              const entry: [number, string] = [
+                seq,
+                deletion ? "del" : Buffer.from(bytes).toString("hex"),
+              ];
               if (inPlace && list.length > 0) list[list.length - 1] = entry;
               else list.push(entry);
               model.set(k, list);
             } else if (step[0] === "read") {
               const [, k, at] = step;
               const readSeq = seq === 0 ? 0 : at % (seq + 1);
-              const got = memtable.get(Buffer.from([k]), readSeq);
+              const key = Buffer.from([k]);
               const want = [...(model.get(k) ?? [])].reverse().find(([s]) => s <= readSeq);
-              expect(got === null ? undefined : [got.seq, got.value.toString("hex")]).toEqual(want);
+              // lookup first: the newest-row fast path, before get brings the objects up to date.
+              const found = memtable.lookup(key, readSeq, hashBytes(key, 0, 1));
+              const shown = found === null ? "del" : found?.toString("hex");
+              expect(shown).toBe(want?.[1]);
+              const got = memtable.get(key, readSeq);
+              const gotShown =
+                got === null
+                  ? undefined
+                  : [got.seq, got.type === TYPE_DELETION ? "del" : got.value.toString("hex")];
+              expect(gotShown).toEqual(want);
             } else if (step[0] === "toggle") {
               inPlace = !inPlace;
             } else if (step[0] === "compact") {
@@ -424,10 +446,18 @@ describe("memtable pending in-place overwrites", () => {
             }
           }
           expect(iterate()).toEqual(expected());
+          // After a compaction the memtable no longer reads the chunks values arrived in.
+          memtable.compactValues();
+          for (const chunk of chunks) chunk.fill(0xff);
+          for (const [k, list] of model) {
+            const key = Buffer.from([k]);
+            const found = memtable.lookup(key, seq, hashBytes(key, 0, 1));
+            expect(found === null ? "del" : found?.toString("hex")).toBe(list[list.length - 1]![1]);
+          }
           let live = 0;
           for (const list of model.values()) {
             live += 3;
-            for (const [, hex] of list) live += hex.length / 2 + 64;
+            for (const [, hex] of list) live += (hex === "del" ? 0 : hex.length / 2) + 64;
           }
           expect(memtable.liveSizeBytes).toBe(live);
         },
