@@ -39,11 +39,16 @@ import { hashBytes, KeyIndex } from "./key-index.js";
 
 /** Bookkeeping per entry (version object, map slot, record share), counted in the size bound. */
 const NODE_OVERHEAD_BYTES = 64;
-/** Memtable.objectState: the version object is current and the record not in staleIds. */
+/*
+ * State of a record's newest version object, kept in its newest row next to
+ * the type (type + 4 × state: the write that updates the row reads it from the
+ * same cache line).
+ */
+/** The version object is current and the record not in staleIds. */
 const CURRENT = 0;
-/** Memtable.objectState: an overwrite in place is only in the newest row (the record is in staleIds). */
+/** An overwrite in place is only in the newest row (the record is in staleIds). */
 const STALE = 1;
-/** Memtable.objectState: current again (read since), but still in staleIds. */
+/** Current again (read since), but still in staleIds. */
 const LISTED = 2;
 /** Chunk size of the copies `compactValues` makes. */
 const COMPACTED_CHUNK_BYTES = 1024 * 1024;
@@ -124,10 +129,10 @@ export class Memtable {
    */
   private readonly newestById: MemtableVersion[] = [];
   /**
-   * The newest write of each key, at 4 × id: sequence, type, value start,
-   * value end; its value's buffer is `newestSource[id]`. Always current,
-   * unlike the newest version object, which an overwrite in place leaves
-   * stale (`objectState`) until someone needs the object: a write that
+   * The newest write of each key, at 4 × id: sequence, type + 4 × object
+   * state, value start, value end; its value's buffer is `newestSource[id]`.
+   * Always current, unlike the newest version object, which an overwrite in
+   * place leaves STALE until someone needs the object: a write that
    * must keep the older version, a read at an older sequence, an iterator
    * or a value compaction (these apply every stale row first).
    *
@@ -139,8 +144,6 @@ export class Memtable {
    */
   private newest = new Float64Array(4 * 1024);
   private readonly newestSource: Buffer[] = [];
-  /** Per record: CURRENT, STALE or LISTED (see the constants). */
-  private objectState = new Uint8Array(1024);
   /** Records whose object went STALE since the last `refreshAllObjects`, each once. */
   private readonly staleIds: number[] = [];
   private readonly index = new KeyIndex();
@@ -214,9 +217,6 @@ export class Memtable {
           const grown = new Float64Array(2 * this.newest.length);
           grown.set(this.newest);
           this.newest = grown;
-          const states = new Uint8Array(2 * this.objectState.length);
-          states.set(this.objectState);
-          this.objectState = states;
         }
         // The key is held three times: in the log chunk, in the index and (once sorted) as a string.
         this.approximateSizeBytes += 3 * (keyEnd - keyStart);
@@ -230,16 +230,17 @@ export class Memtable {
     if (this.overwriteInPlace && !isNew && seq > this.largestSeq) {
       // The replaced value's bytes stay in their chunk until the memtable goes or compacts its values.
       this.liveSizeBytes += valueEnd - valueStart - (rows[row + 3]! - rows[row + 2]!);
-      const state = this.objectState[id];
       // Listed once until refreshAllObjects (LISTED: refreshed since): at most one entry per record.
-      if (state === CURRENT) this.staleIds.push(id);
-      if (state !== STALE) this.objectState[id] = STALE;
-      this.setNewest(id, seq, type, valueSource, valueStart, valueEnd);
+      if (rows[row + 1]! >> 2 === CURRENT) this.staleIds.push(id);
+      this.setNewest(id, seq, type, STALE, valueSource, valueStart, valueEnd);
       this.approximateSizeBytes += valueEnd - valueStart;
       this.largestSeq = seq;
       return;
     }
-    if (this.objectState[id] === STALE) this.refreshObject(id);
+    const state = rows[row + 1]! >> 2;
+    if (state === STALE) this.refreshObject(id);
+    // A record still listed stays LISTED (refreshObject made a STALE one LISTED).
+    const objectState = state === CURRENT ? CURRENT : LISTED;
     const newest = this.newestById[id];
     const record = this.records[id]!;
     const version = new MemtableVersion(record, seq, type, valueSource, valueStart, valueEnd);
@@ -247,14 +248,14 @@ export class Memtable {
       record.newest = version;
       record.oldest = version;
       this.newestById[id] = version;
-      this.setNewest(id, seq, type, valueSource, valueStart, valueEnd);
+      this.setNewest(id, seq, type, objectState, valueSource, valueStart, valueEnd);
     } else if (seq > this.largestSeq || seq > newest.seq) {
       // The common case: writes arrive in sequence order (checked first without
       // reading the newest version, a likely cache miss).
       version.older = newest;
       record.newest = version;
       this.newestById[id] = version;
-      this.setNewest(id, seq, type, valueSource, valueStart, valueEnd);
+      this.setNewest(id, seq, type, objectState, valueSource, valueStart, valueEnd);
     } else {
       // Out of order (tests, never the engine): insert before the first older version.
       let after: MemtableVersion = newest;
@@ -277,7 +278,7 @@ export class Memtable {
     const id = this.index.find(key, 0, key.length, hash);
     if (id < 0) return null;
     this.lastId = id;
-    if (this.objectState[id] === STALE) this.refreshObject(id);
+    if (this.newest[4 * id + 1]! >> 2 === STALE) this.refreshObject(id);
     let version: MemtableVersion | null = this.newestById[id]!;
     while (version !== null && version.seq > seq) version = version.older;
     return version;
@@ -297,7 +298,7 @@ export class Memtable {
     const rows = this.newest;
     const row = 4 * id;
     if (rows[row]! <= seq) {
-      if (rows[row + 1] === TYPE_DELETION) return null;
+      if ((rows[row + 1]! & 3) === TYPE_DELETION) return null;
       return this.newestSource[id]!.subarray(rows[row + 2], rows[row + 3]);
     }
     const version = this.get(key, seq, hash);
@@ -344,6 +345,7 @@ export class Memtable {
         id,
         newest.seq,
         newest.type,
+        CURRENT,
         newest.valueSource,
         newest.valueStart,
         newest.valueEnd,
@@ -361,6 +363,7 @@ export class Memtable {
     id: number,
     seq: number,
     type: number,
+    state: number,
     source: Buffer,
     valueStart: number,
     valueEnd: number,
@@ -368,7 +371,7 @@ export class Memtable {
     const rows = this.newest;
     const row = 4 * id;
     rows[row] = seq;
-    rows[row + 1] = type;
+    rows[row + 1] = type + 4 * state;
     rows[row + 2] = valueStart;
     rows[row + 3] = valueEnd;
     this.newestSource[id] = source;
@@ -380,21 +383,22 @@ export class Memtable {
     const row = 4 * id;
     this.newestById[id]!.replace(
       rows[row]!,
-      rows[row + 1]!,
+      rows[row + 1]! & 3,
       this.newestSource[id]!,
       rows[row + 2]!,
       rows[row + 3]!,
     );
     // Still in staleIds: a read-modify-write (INCR: read, then overwrite) must not list it again.
-    this.objectState[id] = LISTED;
+    rows[row + 1] = (rows[row + 1]! & 3) + 4 * LISTED;
   }
 
   private refreshAllObjects(): void {
     const ids = this.staleIds;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (this.objectState[id] === STALE) this.refreshObject(id);
-      this.objectState[id] = CURRENT;
+      const meta = 4 * id + 1;
+      if (this.newest[meta]! >> 2 === STALE) this.refreshObject(id);
+      this.newest[meta] = this.newest[meta]! & 3;
     }
     ids.length = 0;
   }
