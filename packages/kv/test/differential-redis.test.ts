@@ -17,7 +17,8 @@ import {
   type Wire,
 } from "./helpers.js";
 
-const KEYS = ["a", "b", "c"];
+// The empty key is a key in Redis (and here).
+const KEYS = ["a", "b", "c", ""];
 const key = fc.constantFrom(...KEYS);
 const value = fc.oneof(
   fc.constantFrom(

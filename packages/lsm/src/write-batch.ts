@@ -84,9 +84,8 @@ export function checkKey(key: Uint8Array): Buffer {
   return asBuffer(key);
 }
 
-/** Refuses an empty key or one longer than MAX_KEY_SIZE_BYTES. */
+/** Refuses a key longer than MAX_KEY_SIZE_BYTES (the empty key is a key, as in LevelDB and Redis). */
 export function checkKeyLength(length: number): void {
-  if (length === 0) throw new LsmError(LsmErrorCode.INVALID_ARGUMENT, "key must not be empty");
   if (length > MAX_KEY_SIZE_BYTES) {
     throw new LsmError(
       LsmErrorCode.INVALID_ARGUMENT,

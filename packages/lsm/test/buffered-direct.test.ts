@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { open, WriteBatch } from "../src/index.js";
+import { MAX_KEY_SIZE_BYTES, open, WriteBatch } from "../src/index.js";
 import { bytes, tempDirPerTest } from "./helpers/common.js";
 
 const fresh = tempDirPerTest();
@@ -166,10 +166,18 @@ describe("putPairsBuffered (puts as ranges of one buffer)", () => {
     const db = await open(dir, { syncPolicy: "everysec" });
     try {
       const noPrefix = () => {};
-      const empty = layout([Buffer.from("MSET"), Buffer.alloc(0), Buffer.from("v")]);
-      expect(() => db.putPairsBuffered(empty.source, empty.ranges, 1, 3, 0, noPrefix)).toThrow(
-        /key must not be empty/,
+      const tooLong = layout([
+        Buffer.from("MSET"),
+        Buffer.alloc(MAX_KEY_SIZE_BYTES + 1),
+        Buffer.from("v"),
+      ]);
+      expect(() => db.putPairsBuffered(tooLong.source, tooLong.ranges, 1, 3, 0, noPrefix)).toThrow(
+        /MAX_KEY_SIZE_BYTES/,
       );
+      // The empty key is a key.
+      const empty = layout([Buffer.from("MSET"), Buffer.alloc(0), Buffer.from("v")]);
+      expect(db.putPairsBuffered(empty.source, empty.ranges, 1, 3, 0, noPrefix)).toBe(true);
+      expect(text(db.lookupMemtables(Buffer.alloc(0)))).toBe("v");
       const ok = layout([Buffer.from("MSET"), Buffer.from("a"), Buffer.from("1")]);
       const huge = layout([Buffer.from("MSET"), Buffer.from("a"), Buffer.from("1")]);
       expect(() =>

@@ -19,7 +19,13 @@ import { fileURLToPath } from "node:url";
 import { exitOf, stopChild, tempDir } from "@scaleout/testkit";
 import * as fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Database, open, type SyncPolicy, WriteBatch } from "../src/index.js";
+import {
+  type Database,
+  MAX_KEY_SIZE_BYTES,
+  open,
+  type SyncPolicy,
+  WriteBatch,
+} from "../src/index.js";
 import { collect, FlushCommand, tempDirPerTest } from "./helpers/common.js";
 import { valueFor } from "./helpers/crash-values.js";
 
@@ -373,8 +379,10 @@ describe("buffered writes against a Map model", () => {
   it("throws on invalid keys and values whatever the policy", async () => {
     const db = await open(fresh(), optionsFor("always"));
     try {
-      expect(() => db.putBuffered(Buffer.alloc(0), Buffer.from("x"))).toThrow();
-      expect(() => db.deleteBuffered(Buffer.alloc(0))).toThrow();
+      const tooLong = Buffer.alloc(MAX_KEY_SIZE_BYTES + 1);
+      expect(() => db.putBuffered(tooLong, Buffer.from("x"))).toThrow(/MAX_KEY_SIZE_BYTES/);
+      expect(() => db.deleteBuffered(tooLong)).toThrow(/MAX_KEY_SIZE_BYTES/);
+      expect(() => db.putBuffered("k" as unknown as Uint8Array, Buffer.from("x"))).toThrow();
       expect(() => db.writeBuffered({} as WriteBatch)).toThrow();
     } finally {
       await db.close();
