@@ -19,6 +19,7 @@ import {
   type Reply,
   ZERO,
 } from "../resp/reply.js";
+import { parseSmallInteger, smallIntegerBytes } from "../storage/small-integer.js";
 import { PLAIN_WRITE, type PutItem, type StoredEntry } from "../storage/store.js";
 import {
   formatHumanFloat,
@@ -469,33 +470,6 @@ const SMALL_DELTA_MAX = 1_000_000_000n;
 const SMALL_VALUE_LIMIT = 1e15;
 
 /**
- * string2ll for values of at most 15 characters, as a double (exact below
- * 10^15); undefined when longer or not an integer, so the caller falls back
- * to parseInt64 and its exact rules.
- */
-function parseSmallInteger(value: Uint8Array): number | undefined {
-  const length = value.length;
-  if (length === 0 || length > 15) return undefined;
-  let index = 0;
-  let negative = false;
-  if (value[0] === 0x2d) {
-    if (length === 1) return undefined;
-    negative = true;
-    index = 1;
-  }
-  const first = value[index]!;
-  if (first === 0x30) return length === 1 ? 0 : undefined;
-  if (first < 0x31 || first > 0x39) return undefined;
-  let result = 0;
-  for (; index < length; index++) {
-    const c = value[index]!;
-    if (c < 0x30 || c > 0x39) return undefined;
-    result = result * 10 + (c - 0x30);
-  }
-  return negative ? -result : result;
-}
-
-/**
  * INCR and friends. `smallDelta` is `delta` as a number when it is small
  * (|delta| <= SMALL_DELTA_MAX), else undefined: the common case then adds in
  * doubles, and reads the stored number (StoredEntry.integer) instead of
@@ -512,7 +486,7 @@ function incrementBy(
       existing === undefined ? 0 : (existing.integer ?? parseSmallInteger(existing.value));
     if (small !== undefined && smallDelta !== undefined && Math.abs(small) < SMALL_VALUE_LIMIT) {
       const next = small + smallDelta;
-      const stored = context.store.put(key, Buffer.from(String(next), "latin1"), {
+      const stored = context.store.put(key, smallIntegerBytes(next), {
         expiresAtMs: existing?.expiresAtMs ?? 0,
         flags: existing?.flags ?? 0,
         integer: next,

@@ -12,6 +12,7 @@
  * WARNING: this layout is part of the on-disk format. Change it only with a
  * new version byte and a decoder for the old one.
  */
+import { parseSmallInteger } from "./small-integer.js";
 import type { StoredEntry } from "./store.js";
 
 export const ENTRY_FORMAT_VERSION = 1;
@@ -57,12 +58,32 @@ export function decodeEntry(raw: Uint8Array): StoredEntry {
     throw new Error(`corrupt kv entry: ${raw.length} bytes, format byte ${raw[0]}`);
   }
   const view = raw instanceof Buffer ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.length);
-  return {
-    flags: view.readUInt32BE(1),
-    expiresAtMs: view.readDoubleBE(5),
-    cas: view.readDoubleBE(13),
-    value: view.subarray(ENTRY_HEADER_BYTES),
-  };
+  return new DecodedEntry(view, view.readUInt32BE(1), view.readDoubleBE(5), view.readDoubleBE(13));
+}
+
+/**
+ * An entry as stored: the header's fields, and the value viewed only when
+ * asked for — INCR reads `integer` straight from the stored digits, and a
+ * view costs ~100 ns to make.
+ */
+class DecodedEntry implements StoredEntry {
+  private view: Buffer | undefined;
+  constructor(
+    private readonly raw: Buffer,
+    readonly flags: number,
+    readonly expiresAtMs: number,
+    readonly cas: number,
+  ) {}
+
+  get value(): Buffer {
+    if (this.view === undefined) this.view = this.raw.subarray(ENTRY_HEADER_BYTES);
+    return this.view;
+  }
+
+  /** The value as a number when it spells a small integer (see parseSmallInteger). */
+  get integer(): number | undefined {
+    return parseSmallInteger(this.raw, ENTRY_HEADER_BYTES, this.raw.length);
+  }
 }
 
 /** Reads only the expiry (the active expiry scan does not need the value). */
