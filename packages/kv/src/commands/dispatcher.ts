@@ -37,6 +37,9 @@ interface DispatchEntry {
   readonly counter: CallCounter;
 }
 
+/** args[0] of a command run from ranges after its lookup (see executeRanged). */
+const NAME_NOT_VIEWED = Buffer.alloc(0);
+
 /** Command names up to this long are remembered byte for byte (see `lookup`). */
 const LAST_NAME_BYTES = 32;
 
@@ -126,6 +129,11 @@ export class CommandDispatcher {
   execute(client: ClientState, args: Buffer[]): Reply | Promise<Reply> {
     const found = this.lookup(args);
     if (!("spec" in found)) return found;
+    return this.run(client, found, args);
+  }
+
+  /** Runs a looked-up command on its arguments (`args[0]`, the name, is not read past lookup). */
+  private run(client: ClientState, found: DispatchEntry, args: Buffer[]): Reply | Promise<Reply> {
     const spec = found.spec;
     const refused = this.preflight(client, found, args.length, (i) => args[i]!.length);
     if (refused !== undefined) return refused;
@@ -168,13 +176,13 @@ export class CommandDispatcher {
       entry = this.byTypedName.get(source.toString("latin1", nameStart, nameEnd));
       if (entry !== undefined) this.remember(source, nameStart, nameEnd, entry);
     }
+    if (entry === undefined) return this.execute(client, argsOf(command));
     const scheduler = this.scheduler;
-    if (
-      entry === undefined ||
-      entry.spec.rangedHandler === undefined ||
-      (scheduler.usesLocks && !scheduler.idle)
-    ) {
-      return this.execute(client, argsOf(command));
+    if (entry.spec.rangedHandler === undefined || (scheduler.usesLocks && !scheduler.idle)) {
+      // Looked up already: views of the arguments but not of the name, which handlers never read.
+      const args = argsOf(command, 1);
+      args[0] = NAME_NOT_VIEWED;
+      return this.run(client, entry, args);
     }
     const spec = entry.spec;
     const refused = this.preflight(

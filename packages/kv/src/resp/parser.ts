@@ -52,12 +52,16 @@ export interface RangedCommand {
   count: number;
 }
 
-/** Views of a ranged command's arguments (for code that takes `Buffer[]` or keeps them). */
-export function argsOf(command: RangedCommand): Buffer[] {
+/**
+ * Views of a ranged command's arguments (for code that takes `Buffer[]` or
+ * keeps them), from argument `from` on; the slots before it are left empty.
+ */
+export function argsOf(command: RangedCommand, from = 0): Buffer[] {
   const args = new Array<Buffer>(command.count);
   const { source, offsets } = command;
-  for (let i = 0; i < command.count; i++)
+  for (let i = from; i < command.count; i++) {
     args[i] = source.subarray(offsets[2 * i], offsets[2 * i + 1]);
+  }
   return args;
 }
 
