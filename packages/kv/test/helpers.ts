@@ -295,6 +295,19 @@ export function parseWire(buffer: Buffer, offset: number): [Wire, number] | unde
   }
 }
 
+/** `data` cut at the given points (taken modulo its length + 1; pieces may be empty), as TCP might split it. */
+export function splitAt(data: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((cut) => cut % (data.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let previous = 0;
+  for (const point of points) {
+    chunks.push(data.subarray(previous, point));
+    previous = point;
+  }
+  chunks.push(data.subarray(previous));
+  return chunks;
+}
+
 export function encodeCommand(args: readonly (string | Buffer)[]): Buffer {
   const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
   for (const arg of args) {

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KvNode } from "../src/node.js";
 import { DEFAULT_NODE_CONFIG, type NodeConfig } from "../src/server/config.js";
-import { encodeCommand, RawClient, tempDir, type Wire } from "./helpers.js";
+import { encodeCommand, RawClient, splitAt, tempDir, type Wire } from "./helpers.js";
 
 const KEYS = ["a", "b", "key:000000000001", "a-key-longer-than-twenty-four-bytes"];
 
@@ -54,18 +54,6 @@ async function exchange(client: RawClient, pieces: Buffer[], count: number): Pro
   const replies: Wire[] = [];
   for (let i = 0; i < count; i++) replies.push(await client.read());
   return replies;
-}
-
-function cut(data: Buffer, points: number[]): Buffer[] {
-  const sorted = [...new Set(points.map((p) => p % (data.length + 1)))].sort((a, b) => a - b);
-  const pieces: Buffer[] = [];
-  let previous = 0;
-  for (const point of sorted) {
-    pieces.push(data.subarray(previous, point));
-    previous = point;
-  }
-  pieces.push(data.subarray(previous));
-  return pieces.filter((piece) => piece.length > 0);
 }
 
 const bulk = (value: Uint8Array | undefined): Wire => ({
@@ -112,7 +100,7 @@ describe.each(["memory", "lsm"] as const)("MSET from argument ranges (%s engine)
               expected.push({ t: "*", v: s.keys.map((k) => bulk(model.get(k))) });
             }
           }
-          const pieces = cut(Buffer.concat(commands), points);
+          const pieces = splitAt(Buffer.concat(commands), points);
           expect(await exchange(client, pieces, expected.length)).toEqual(expected);
         },
       ),

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { argsOf, type ParseEvent, RespParser, splitInlineArguments } from "../src/resp/parser.js";
-import { encodeCommand } from "./helpers.js";
+import { encodeCommand, splitAt } from "./helpers.js";
 
 const LIMITS = { maxBulkBytes: 512 * 1024 * 1024, queryBufferLimitBytes: 1024 * 1024 * 1024 };
 
@@ -32,18 +32,6 @@ function parseAll(chunks: Buffer[], limits = LIMITS, authenticated = true): Pars
   return events;
 }
 
-function split(data: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((cut) => cut % (data.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let previous = 0;
-  for (const point of points) {
-    chunks.push(data.subarray(previous, point));
-    previous = point;
-  }
-  chunks.push(data.subarray(previous));
-  return chunks;
-}
-
 const argument = fc.uint8Array({ maxLength: 40 }).map((bytes) => Buffer.from(bytes));
 const command = fc.array(argument, { minLength: 1, maxLength: 5 });
 
@@ -59,7 +47,7 @@ describe.each([false, true])("RespParser (ranges: %s)", (ranges) => {
         fc.array(fc.nat(), { maxLength: 20 }),
         (commands, cuts) => {
           const data = Buffer.concat(commands.map((args) => encodeCommand(args)));
-          const events = parseAll(split(data, cuts));
+          const events = parseAll(splitAt(data, cuts));
           expect(events).toEqual(commands.map((args) => ({ kind: "command", args })));
         },
       ),

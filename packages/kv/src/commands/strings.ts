@@ -6,6 +6,7 @@
  * by a write here is atomic.
  */
 
+import { parseSmallInteger, smallIntegerBytes } from "../integer-bytes.js";
 import { argsOf, type RangedCommand } from "../resp/parser.js";
 import {
   array,
@@ -19,7 +20,6 @@ import {
   type Reply,
   ZERO,
 } from "../resp/reply.js";
-import { parseSmallInteger, smallIntegerBytes } from "../storage/small-integer.js";
 import { PLAIN_WRITE, type PutItem, type StoredEntry } from "../storage/store.js";
 import {
   formatHumanFloat,

@@ -19,6 +19,7 @@
  * and an MSET of ten keys has 21 arguments. Hot commands (MSET) are run
  * straight from the offsets; the rest get views made from them (`argsOf`).
  */
+import { parseRedisInteger } from "../integer-bytes.js";
 import {
   BIG_ARG_SIZE_BYTES,
   INLINE_MAX_SIZE_BYTES,
@@ -381,39 +382,6 @@ function findCarriageReturn(buffer: Buffer, start: number): number {
   if (index === -1) return -1;
   if (buffer.subarray(shortEnd, index).indexOf(0) !== -1) return -1;
   return index;
-}
-
-/**
- * Redis's string2ll: an optional '-', then digits with no leading zero (except
- * "0" itself), no '+', no spaces, within the signed 64-bit range. Returns a
- * number (exact up to 2^53, which covers every length we accept).
- */
-export function parseRedisInteger(
-  buffer: Uint8Array,
-  start: number,
-  end: number,
-): number | undefined {
-  const length = end - start;
-  if (length <= 0 || length > 20) return undefined;
-  let index = start;
-  let negative = false;
-  if (length === 1 && buffer[index] === 0x30) return 0;
-  if (buffer[index] === 0x2d /* '-' */) {
-    negative = true;
-    index++;
-    if (index === end) return undefined;
-  }
-  const first = buffer[index]!;
-  if (first < 0x31 || first > 0x39) return undefined;
-  let value = 0;
-  for (; index < end; index++) {
-    const c = buffer[index]!;
-    if (c < 0x30 || c > 0x39) return undefined;
-    value = value * 10 + (c - 0x30);
-  }
-  // 2^63 as a double: past it the value cannot be an int64.
-  if (value >= 2 ** 63) return undefined;
-  return negative ? -value : value;
 }
 
 function isSpace(c: number): boolean {

@@ -12,7 +12,7 @@
  * WARNING: this layout is part of the on-disk format. Change it only with a
  * new version byte and a decoder for the old one.
  */
-import { parseSmallInteger } from "./small-integer.js";
+import { parseSmallInteger } from "../integer-bytes.js";
 import type { StoredEntry } from "./store.js";
 
 export const ENTRY_FORMAT_VERSION = 1;

@@ -1,12 +1,12 @@
 /** Small integers as value bytes: the parser matches Redis's rules, the writer matches String(n). */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeEntry, encodeEntry } from "../src/storage/entry-codec.js";
 import {
   parseSmallInteger,
   SMALL_INTEGER_MAX_CHARS,
   smallIntegerBytes,
-} from "../src/storage/small-integer.js";
+} from "../src/integer-bytes.js";
+import { decodeEntry, encodeEntry } from "../src/storage/entry-codec.js";
 
 /** Redis's string2ll, restricted to what parseSmallInteger takes, as a reference. */
 function reference(text: string): number | undefined {
