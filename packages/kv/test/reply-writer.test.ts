@@ -7,6 +7,8 @@ type Step =
   | { op: "ascii"; text: string }
   | { op: "utf8"; text: string }
   | { op: "bytes"; data: Uint8Array }
+  | { op: "line"; type: number; n: number }
+  | { op: "crlf" }
   | { op: "take" };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -26,13 +28,23 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       fc.integer({ min: 3000, max: 40_000 }).map((n) => new Uint8Array(n).fill(n % 251)),
     ),
   }),
+  fc.record({
+    op: fc.constant("line" as const),
+    type: fc.constantFrom(0x24, 0x2a, 0x3a),
+    n: fc.oneof(
+      fc.integer({ min: -20, max: 20 }),
+      fc.maxSafeInteger(),
+      fc.maxSafeNat().map((n) => -n),
+    ),
+  }),
+  fc.constant({ op: "crlf" as const }),
   fc.constant({ op: "take" as const }),
 );
 
 describe("reply writer", () => {
   it("hands out exactly what was written, in order, and never changes a taken view", () => {
     fc.assert(
-      fc.property(fc.array(step, { maxLength: 200 }), (steps) => {
+      fc.property(fc.array(step, { maxLength: 200, size: "max" }), (steps) => {
         const writer = new ReplyWriter();
         const expected: Buffer[] = [];
         const taken: { view: Buffer; copy: Buffer }[] = [];
@@ -53,6 +65,12 @@ describe("reply writer", () => {
           } else if (s.op === "utf8") {
             writer.utf8(s.text);
             expected.push(Buffer.from(s.text, "utf8"));
+          } else if (s.op === "line") {
+            writer.line(s.type, s.n);
+            expected.push(Buffer.from(`${String.fromCharCode(s.type)}${s.n}\r\n`, "latin1"));
+          } else if (s.op === "crlf") {
+            writer.crlf();
+            expected.push(Buffer.from("\r\n"));
           } else {
             writer.bytes(s.data);
             expected.push(Buffer.from(s.data));

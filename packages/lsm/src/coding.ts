@@ -63,7 +63,7 @@ export function putBytes(
   if (length <= SHORT_COPY_BYTES) {
     for (let i = 0; i < length; i++) out[offset + i] = source[start + i]!;
   } else {
-    out.set(source.subarray(start, end), offset);
+    out.set(start === 0 && end === source.length ? source : source.subarray(start, end), offset);
   }
   return offset + length;
 }

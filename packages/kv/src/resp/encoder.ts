@@ -31,6 +31,8 @@ export function encodeReply(reply: Reply, protocol: ProtocolVersion, out: ReplyW
       const v = reply.value;
       if (typeof v === "number" && v >= 0 && v < SMALL_INTEGERS.length && Number.isInteger(v)) {
         out.bytes(SMALL_INTEGERS[v]!);
+      } else if (typeof v === "number" && Number.isSafeInteger(v)) {
+        out.line(0x3a /* ':' */, v);
       } else {
         out.ascii(`:${v}${CRLF}`);
       }
@@ -46,7 +48,7 @@ export function encodeReply(reply: Reply, protocol: ProtocolVersion, out: ReplyW
       out.bytes(protocol === 3 ? NULL_RESP3 : NULL_ARRAY_RESP2);
       return;
     case "array":
-      out.ascii(`*${reply.items.length}${CRLF}`);
+      out.line(0x2a /* '*' */, reply.items.length);
       for (const item of reply.items) encodeReply(item, protocol, out);
       return;
     case "set":
@@ -91,9 +93,9 @@ function encodeBulk(value: Uint8Array | string, out: ReplyWriter): void {
     out.ascii(CRLF);
     return;
   }
-  out.ascii(`$${value.length}${CRLF}`);
+  out.line(0x24 /* '$' */, value.length);
   out.bytes(value);
-  out.ascii(CRLF);
+  out.crlf();
 }
 
 /** Formats a double the way Redis 7 does for RESP3 (`inf`, `-inf`, `nan`, shortest round-trip). */
