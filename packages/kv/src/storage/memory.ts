@@ -37,6 +37,9 @@ import {
   type WriteOptions,
 } from "./store.js";
 
+/** What putPairs' touching loop read, kept so that the reads are not optimized away. */
+export let touchSink = 0;
+
 class MemoryEntry implements StoredEntry {
   slot = -1;
   volatileSlot = -1;
@@ -87,6 +90,8 @@ export class MemoryStore implements KeyValueStore {
   private lastFoundLength = 0;
   private lastFound: MemoryEntry | undefined;
   private usedBytes = 0;
+  /** putPairs' record numbers of one batch (reused). */
+  private readonly batchIds = new Int32Array(64);
   private nextCas = 1;
   private evicted = 0;
   private expired = 0;
@@ -237,22 +242,45 @@ export class MemoryStore implements KeyValueStore {
     for (const item of items) this.store(item.key, item.value, item.options);
   }
 
+  /**
+   * MSET's pairs straight from the request. Breadth-first over the batch:
+   * every key is looked up, then every found entry and its value buffer are
+   * read once, and only then are the writes made. Each of those steps is a
+   * cache miss on a busy node (~200 ns), dependent on the step before for
+   * one key but independent across keys — done key by key they queue up,
+   * level by level the processor overlaps them.
+   */
   putPairs(source: Buffer, ranges: Int32Array, first: number, end: number): void {
-    for (let i = first; i < end; i += 2) {
+    const pairs = (end - first) >> 1;
+    const ids = pairs <= this.batchIds.length ? this.batchIds : new Int32Array(pairs);
+    for (let p = 0; p < pairs; p++) {
+      const keyStart = ranges[2 * (first + 2 * p)]!;
+      const keyEnd = ranges[2 * (first + 2 * p) + 1]!;
+      ids[p] = this.index.find(source, keyStart, keyEnd, hashBytes(source, keyStart, keyEnd));
+    }
+    let touched = 0;
+    for (let p = 0; p < pairs; p++) {
+      const entry = ids[p]! < 0 ? undefined : this.byId[ids[p]!];
+      if (entry !== undefined) touched += entry.sizeBytes + entry.value.length;
+    }
+    touchSink = touched;
+    for (let p = 0; p < pairs; p++) {
+      const i = first + 2 * p;
       const keyStart = ranges[2 * i]!;
       const keyEnd = ranges[2 * i + 1]!;
-      const id = this.index.find(source, keyStart, keyEnd, hashBytes(source, keyStart, keyEnd));
+      // A key new to this batch may have been added by an earlier pair (MSET a 1 a 2): look again.
+      let id = ids[p]!;
+      if (id < 0)
+        id = this.index.find(source, keyStart, keyEnd, hashBytes(source, keyStart, keyEnd));
       const existing = id < 0 ? undefined : this.byId[id];
-      const valueStart = ranges[2 * i + 2]!;
-      const valueEnd = ranges[2 * i + 3]!;
       this.storeRange(
         source,
         keyStart,
         keyEnd,
         existing,
         source,
-        valueStart,
-        valueEnd,
+        ranges[2 * i + 2]!,
+        ranges[2 * i + 3]!,
         PLAIN_WRITE,
       );
     }
