@@ -40,6 +40,13 @@ export interface ChaosOptions {
   readonly dataRoot?: string;
   readonly seed: number;
   readonly progress?: (message: string) => void;
+  /**
+   * First RESP, HTTP and peer port of node 1 (node i adds i − 1); default
+   * free ports. Tests pass ports below the ephemeral range: a free port
+   * checked now is bound by the node only later, and meanwhile any outgoing
+   * connection may take it as its local port.
+   */
+  readonly portBases?: { respPortBase: number; httpPortBase: number; peerPortBase: number };
 }
 
 export const DEFAULT_CHAOS_OPTIONS: Omit<ChaosOptions, "cliEntry"> = {
@@ -138,9 +145,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     dataRoot,
     cliEntry: options.cliEntry,
     bind: "127.0.0.1",
-    respPortBase: 0,
-    httpPortBase: 0,
-    peerPortBase: 0,
+    respPortBase: options.portBases?.respPortBase ?? 0,
+    httpPortBase: options.portBases?.httpPortBase ?? 0,
+    peerPortBase: options.portBases?.peerPortBase ?? 0,
     dcs: 1,
     mode: options.mode,
     appendfsync: "everysec",

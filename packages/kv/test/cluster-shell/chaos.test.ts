@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CHAOS_OPTIONS, runChaos } from "../../src/cluster-shell/index.js";
-import { CLI } from "../helpers.js";
+import { CLI, clusterPortBases } from "../helpers.js";
 
 describe("chaos (real processes, faults)", () => {
   it("sibling mode loses no acknowledged write and converges", async () => {
@@ -16,6 +16,7 @@ describe("chaos (real processes, faults)", () => {
       durationMs: 12_000,
       convergeTimeoutMs: 40_000,
       seed: Number(process.env.CHAOS_SEED ?? 7),
+      portBases: await clusterPortBases(DEFAULT_CHAOS_OPTIONS.nodes),
     });
     expect(report.faults.length).toBeGreaterThan(0);
     expect(report.writesAcknowledged).toBeGreaterThan(0);
