@@ -207,3 +207,40 @@ describe("memory engine value buffers", () => {
     );
   });
 });
+
+describe("lsm engine INCR fast path (incrementSmall)", () => {
+  it("adds to a small integer in the memtables, keeps flags, and declines everything else", async () => {
+    const dir = tempDir("lsm-incr");
+    let now = 1_000_000;
+    const store = await LsmStore.open({ dataDir: dir, appendfsync: "no", clock: () => now });
+    try {
+      const key = (name: string) => Buffer.from(name);
+      const plain = { expiresAtMs: 0, flags: 0 };
+      expect(store.incrementSmall(key("absent"), 1)).toBeUndefined();
+      await store.put(key("n"), Buffer.from("41"), { expiresAtMs: 0, flags: 7 });
+      expect(store.incrementSmall(key("n"), 1)).toBe(42);
+      expect(store.incrementSmall(key("n"), -50)).toBe(-8);
+      const n = await store.get(key("n"));
+      expect(Buffer.from(n!.value).toString()).toBe("-8");
+      expect(n!.flags).toBe(7);
+      // Not small integers, an expiry, a deleted key: the general path's business.
+      for (const text of ["x", "01", " 1", "1234567890123456", ""]) {
+        await store.put(key("v"), Buffer.from(text), plain);
+        expect(store.incrementSmall(key("v"), 1)).toBeUndefined();
+        expect(Buffer.from((await store.get(key("v")))!.value).toString()).toBe(text);
+      }
+      await store.put(key("ttl"), Buffer.from("5"), { expiresAtMs: now + 60_000, flags: 0 });
+      expect(store.incrementSmall(key("ttl"), 1)).toBeUndefined();
+      await store.delete(key("n"));
+      expect(store.incrementSmall(key("n"), 1)).toBeUndefined();
+      // Values only in the tables (after a flush) are not at hand without I/O.
+      await store.put(key("flushed"), Buffer.from("1"), plain);
+      await store.flush();
+      expect(store.incrementSmall(key("flushed"), 1)).toBeUndefined();
+      now += 1;
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -91,6 +91,14 @@ export interface KeyValueStore {
    * (even if it returns a promise); `source` stays unchanged.
    */
   putPairs?(source: Buffer, ranges: Int32Array, first: number, end: number): Awaitable<void>;
+  /**
+   * INCR's fast path, optional: when the key's newest value is at hand
+   * without I/O, has no expiry and spells a small integer
+   * (parseSmallInteger), stores that integer plus `delta` (|delta| ≤ 10^9)
+   * with the entry's flags and returns it. Undefined, having changed nothing,
+   * whenever the caller must take the general path (get, then put).
+   */
+  incrementSmall?(key: Uint8Array, delta: number): number | undefined;
   /** Removes the key; true when a live entry was removed. */
   delete(key: Uint8Array): Awaitable<boolean>;
   /** Number of keys (may include expired keys not yet reaped, as Redis's DBSIZE does). */
