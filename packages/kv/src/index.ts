@@ -20,8 +20,11 @@ export { expiryFromExptime, MEMCACHED_VERSION, MemcachedServer } from "./memcach
 export { KvNode, type NodePorts, type StartNodeOptions } from "./node.js";
 export { encodeReply, encodeReplyToBuffer, type ProtocolVersion } from "./resp/encoder.js";
 export {
+  argsOf,
   type ParseEvent,
   type ParserLimits,
+  type ParserOptions,
+  type RangedCommand,
   RespParser,
   splitInlineArguments,
 } from "./resp/parser.js";
