@@ -24,7 +24,12 @@ export const ENTRY_HEADER_BYTES = 21;
  * once, in front of the value).
  */
 export function encodeEntryHeader(entry: StoredEntry): Buffer {
-  writeEntryHeader(scratchHeader, 0, entry.flags, entry.expiresAtMs, entry.cas);
+  return entryHeader(entry.flags, entry.expiresAtMs, entry.cas);
+}
+
+/** encodeEntryHeader from the fields themselves (no entry object); the same shared buffer. */
+export function entryHeader(flags: number, expiresAtMs: number, cas: number): Buffer {
+  writeEntryHeader(scratchHeader, 0, flags, expiresAtMs, cas);
   return scratchHeader;
 }
 const scratchHeader = Buffer.alloc(ENTRY_HEADER_BYTES);

@@ -19,7 +19,7 @@
  * what has expired under the key's scheduler lock.
  */
 import { type Database, MAX_VALUE_SIZE_BYTES, open, WriteBatch } from "@scaleout/lsm";
-import { parseSmallInteger, smallIntegerBytes } from "../integer-bytes.js";
+import { smallIntegerBytes } from "../integer-bytes.js";
 import {
   DEFAULT_LSM_MEMTABLE_SIZE_BYTES,
   DEFAULT_ROW_CACHE_SIZE_BYTES,
@@ -29,10 +29,10 @@ import {
 import {
   decodeEntry,
   decodeExpiry,
-  ENTRY_FORMAT_VERSION,
   ENTRY_HEADER_BYTES,
   encodeEntry,
   encodeEntryHeader,
+  entryHeader,
   writeEntryHeader,
 } from "./entry-codec.js";
 import { toKey } from "./memory.js";
@@ -332,20 +332,16 @@ export class LsmStore implements KeyValueStore {
 
   incrementSmall(key: Uint8Array, delta: number): number | undefined {
     const raw = this.db.lookupMemtables(key);
-    if (raw === undefined || raw === null || !(raw instanceof Buffer)) return undefined;
-    if (raw.length < ENTRY_HEADER_BYTES || raw[0] !== ENTRY_FORMAT_VERSION) return undefined;
-    if (raw.readDoubleBE(5) !== 0) return undefined;
-    const current = parseSmallInteger(raw, ENTRY_HEADER_BYTES, raw.length);
+    if (raw === undefined || raw === null) return undefined;
+    const entry = decodeEntry(raw);
+    const current = entry.expiresAtMs === 0 ? entry.integer : undefined;
     if (current === undefined) return undefined;
     const next = current + delta;
-    writeEntryHeader(this.incrementHeader, 0, raw.readUInt32BE(1), 0, this.nextCas);
-    if (!this.db.putBuffered(key, smallIntegerBytes(next), this.incrementHeader)) return undefined;
+    const header = entryHeader(entry.flags, 0, this.nextCas);
+    if (!this.db.putBuffered(key, smallIntegerBytes(next), header)) return undefined;
     this.nextCas++;
     return next;
   }
-
-  /** incrementSmall's entry header (copied into the log record at once). */
-  private readonly incrementHeader = Buffer.alloc(ENTRY_HEADER_BYTES);
 
   delete(key: Uint8Array): boolean | Promise<boolean> {
     const existing = this.get(key);

@@ -90,8 +90,9 @@ export class MemoryStore implements KeyValueStore {
   private lastFoundLength = 0;
   private lastFound: MemoryEntry | undefined;
   private usedBytes = 0;
-  /** putPairs' record numbers of one batch (reused). */
+  /** putPairs' record numbers and key hashes of one batch (reused). */
   private readonly batchIds = new Int32Array(64);
+  private readonly batchHashes = new Int32Array(64);
   private nextCas = 1;
   private evicted = 0;
   private expired = 0;
@@ -252,11 +253,14 @@ export class MemoryStore implements KeyValueStore {
    */
   putPairs(source: Buffer, ranges: Int32Array, first: number, end: number): void {
     const pairs = (end - first) >> 1;
-    const ids = pairs <= this.batchIds.length ? this.batchIds : new Int32Array(pairs);
+    const small = pairs <= this.batchIds.length;
+    const ids = small ? this.batchIds : new Int32Array(pairs);
+    const hashes = small ? this.batchHashes : new Int32Array(pairs);
     for (let p = 0; p < pairs; p++) {
       const keyStart = ranges[2 * (first + 2 * p)]!;
       const keyEnd = ranges[2 * (first + 2 * p) + 1]!;
-      ids[p] = this.index.find(source, keyStart, keyEnd, hashBytes(source, keyStart, keyEnd));
+      hashes[p] = hashBytes(source, keyStart, keyEnd);
+      ids[p] = this.index.find(source, keyStart, keyEnd, hashes[p]!);
     }
     let touched = 0;
     for (let p = 0; p < pairs; p++) {
@@ -269,9 +273,7 @@ export class MemoryStore implements KeyValueStore {
       const keyStart = ranges[2 * i]!;
       const keyEnd = ranges[2 * i + 1]!;
       // A key new to this batch may have been added by an earlier pair (MSET a 1 a 2): look again.
-      let id = ids[p]!;
-      if (id < 0)
-        id = this.index.find(source, keyStart, keyEnd, hashBytes(source, keyStart, keyEnd));
+      const id = ids[p]! >= 0 ? ids[p]! : this.index.find(source, keyStart, keyEnd, hashes[p]!);
       const existing = id < 0 ? undefined : this.byId[id];
       this.storeRange(
         source,
